@@ -1,0 +1,19 @@
+/*
+ * CSV import of student accounts: parses with libcsv, validates each row
+ * and produces a JSON array of valid rows plus a per-row rejection report.
+ */
+#ifndef ISCOMMON_CSVIMPORT_H
+#define ISCOMMON_CSVIMPORT_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/*
+ * Parses data as CSV with a header line naming the columns. Returns 0 and
+ * fills *rows (valid rows as objects keyed by column) and *rejected
+ * ({row, errors[]} objects); -1 when the file itself is unusable (*why).
+ */
+int	is_csv_students(const char *data, size_t len, cJSON **rows,
+	    cJSON **rejected, const char **why);
+
+#endif

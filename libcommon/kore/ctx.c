@@ -1,0 +1,295 @@
+/*
+ * Per-request context: request ID, start time, parsed body, and the state
+ * of the one database query or task the handler is waiting for. It lives in
+ * Kore's request state and is released with the request.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "iskore.h"
+#include "iscommon/crypto.h"
+#include <curl/curl.h>
+
+#include "iscommon/strutil.h"
+
+static void	ctx_free(struct http_request *);
+static int	valid_request_id(const char *);
+
+static int
+valid_request_id(const char *id)
+{
+	size_t	i, n;
+
+	n = strlen(id);
+	if (n == 0 || n > 64)
+		return (0);
+	for (i = 0; i < n; i++) {
+		if (!(id[i] == '-' || id[i] == '_' || id[i] == '.' ||
+		    (id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'a' && id[i] <= 'z') ||
+		    (id[i] >= 'A' && id[i] <= 'Z')))
+			return (0);
+	}
+	return (1);
+}
+
+static void
+ctx_free(struct http_request *req)
+{
+	struct is_ctx	*c;
+	int		 i;
+
+	if ((c = http_state_get(req)) == NULL)
+		return;
+	if (c->db_started)
+		kore_pgsql_cleanup(&c->sql);
+	/* A running task keeps the request alive in Kore until it ends. */
+	for (i = 0; i < c->db_nparams; i++)
+		free(c->db_params[i]);
+	for (i = 0; i < (int)(sizeof(c->keep) / sizeof(c->keep[0])); i++)
+		free(c->keep[i]);
+	free(c->db_value);
+	free(c->task_out);
+	cJSON_Delete(c->body);
+	if (c->user != NULL && c->user_free != NULL)
+		c->user_free(c->user);
+}
+
+struct is_ctx *
+is_ctx_get(struct http_request *req)
+{
+	struct is_ctx	*c;
+	const char	*hdr;
+	char		*tok;
+
+	if ((c = http_state_get(req)) != NULL)
+		return (c);
+	c = http_state_create(req, sizeof(*c), ctx_free);
+	memset(c, 0, sizeof(*c));
+	c->start_ms = kore_time_ms();
+	if (http_request_header(req, "x-request-id", &hdr) &&
+	    valid_request_id(hdr)) {
+		snprintf(c->request_id, sizeof(c->request_id), "%s", hdr);
+	} else if ((tok = is_random_token(12)) != NULL) {
+		snprintf(c->request_id, sizeof(c->request_id), "%s", tok);
+		free(tok);
+	}
+	return (c);
+}
+
+/* Keeps a copy of s alive until the request ends; returns the copy. */
+char *
+is_ctx_keep(struct is_ctx *c, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(c->keep) / sizeof(c->keep[0]); i++) {
+		if (c->keep[i] == NULL) {
+			c->keep[i] = is_strdup(s ? s : "");
+			return (c->keep[i]);
+		}
+	}
+	fatal("is_ctx_keep: too many values");
+	return (NULL);
+}
+
+/* The client type the front ends declare: web, miniprogram or cli. */
+const char *
+is_client_type(struct http_request *req)
+{
+	const char	*v;
+
+	if (http_request_header(req, "x-client-type", &v)) {
+		if (strcmp(v, "miniprogram") == 0)
+			return ("miniprogram");
+		if (strcmp(v, "cli") == 0)
+			return ("cli");
+	}
+	return ("web");
+}
+
+/*
+ * Reads the whole body (Kore has already bounded it by http_body_max) into
+ * a NUL-terminated buffer owned by the caller.
+ */
+int
+is_read_raw(struct http_request *req, char **out, size_t *outlen, size_t max)
+{
+	struct is_buf	b;
+	char		chunk[8192];
+	ssize_t		n;
+
+	is_buf_init(&b);
+	for (;;) {
+		n = http_body_read(req, chunk, sizeof(chunk));
+		if (n < 0) {
+			is_buf_free(&b);
+			return (-1);
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) {
+			is_buf_free(&b);
+			return (-2);
+		}
+		is_buf_append(&b, chunk, (size_t)n);
+	}
+	if (b.data == NULL)
+		is_buf_append(&b, "", 0);
+	*out = b.data;
+	*outlen = b.len;
+	return (0);
+}
+
+/*
+ * Reads and validates a JSON body against spec. On failure it has already
+ * answered (400/413/415/422) and returns -1: the handler returns
+ * KORE_RESULT_OK.
+ */
+int
+is_read_json(struct http_request *req, struct is_ctx *c,
+    const struct is_field *spec)
+{
+	const char	*ctype, *problem;
+	char		*raw;
+	size_t		 len;
+	cJSON		*errors = NULL;
+	int		 rc;
+
+	if (!http_request_header(req, "content-type", &ctype) ||
+	    strncasecmp(ctype, "application/json", 16) != 0) {
+		is_reply_problem(req, "unsupported-media-type",
+		    "send application/json");
+		return (-1);
+	}
+	rc = is_read_raw(req, &raw, &len, 64 * 1024);
+	if (rc == -2) {
+		is_reply_problem(req, "payload-too-large", NULL);
+		return (-1);
+	}
+	if (rc == -1) {
+		is_reply_problem(req, "bad-request", "cannot read the body");
+		return (-1);
+	}
+	rc = is_validate_body(raw, len, spec, &c->body, &problem, &errors);
+	free(raw);
+	if (rc == -1) {
+		is_reply_problem_errors(req, problem, NULL, errors);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Copies the path segment after prefix into out; it must be a plain token
+ * (letters, digits, '-' and '_'), which is what every id in our paths is.
+ */
+int
+is_path_tail(struct http_request *req, const char *prefix, char *out,
+    size_t len)
+{
+	const char	*p;
+	size_t		 n, i;
+
+	n = strlen(prefix);
+	if (strncmp(req->path, prefix, n) != 0)
+		return (-1);
+	p = req->path + n;
+	n = strcspn(p, "/");
+	if (n == 0 || n >= len)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		if (!(p[i] == '-' || p[i] == '_' ||
+		    (p[i] >= '0' && p[i] <= '9') ||
+		    (p[i] >= 'a' && p[i] <= 'z') ||
+		    (p[i] >= 'A' && p[i] <= 'Z')))
+			return (-1);
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return (0);
+}
+
+void
+is_task_begin(struct http_request *req, struct is_ctx *c,
+    int (*fn)(struct kore_task *), const void *in, u_int32_t len)
+{
+	kore_task_create(&c->task, fn);
+	kore_task_bind_request(&c->task, req);
+	kore_task_run(&c->task);
+	kore_task_channel_write(&c->task, (void *)in, len);
+	c->task_state = IS_PENDING + 10;	/* running */
+}
+
+/*
+ * IS_PENDING while the task runs; IS_DONE with its output in task_out, or
+ * IS_FAILED. Tasks write their single answer on the channel before ending.
+ */
+int
+is_task_poll(struct http_request *req, struct is_ctx *c)
+{
+	char		buf[4096];
+	u_int32_t	n;
+
+	if (c->task_state == IS_DONE || c->task_state == IS_FAILED)
+		return (c->task_state);
+	if (kore_task_state(&c->task) != KORE_TASK_STATE_FINISHED) {
+		http_request_sleep(req);
+		return (IS_PENDING);
+	}
+	if (kore_task_result(&c->task) != KORE_RESULT_OK) {
+		kore_task_destroy(&c->task);
+		c->task_state = IS_FAILED;
+		return (IS_FAILED);
+	}
+	n = kore_task_channel_read(&c->task, buf, sizeof(buf) - 1);
+	kore_task_destroy(&c->task);
+	if (n > sizeof(buf) - 1) {
+		c->task_state = IS_FAILED;
+		return (IS_FAILED);
+	}
+	buf[n] = '\0';
+	free(c->task_out);
+	c->task_out = malloc(n + 1);
+	memcpy(c->task_out, buf, n + 1);
+	c->task_outlen = n;
+	c->task_state = IS_DONE;
+	return (IS_DONE);
+}
+
+/*
+ * Looks name up in the query string and URL-decodes it (libcurl does the
+ * decoding). Returns 0 and a copy kept with the request, or -1 if absent.
+ */
+int
+is_query_get(struct http_request *req, struct is_ctx *c, const char *name,
+    const char **out)
+{
+	const char	*p, *amp, *eq;
+	size_t		 n;
+	char		*dec;
+	int		 declen;
+
+	if (req->query_string == NULL)
+		return (-1);
+	n = strlen(name);
+	for (p = req->query_string; p != NULL && *p != '\0';
+	    p = amp ? amp + 1 : NULL) {
+		amp = strchr(p, '&');
+		eq = strchr(p, '=');
+		if (eq == NULL || (amp != NULL && eq > amp))
+			continue;
+		if ((size_t)(eq - p) != n || strncmp(p, name, n) != 0)
+			continue;
+		dec = curl_easy_unescape(NULL, eq + 1,
+		    (int)(amp ? amp - eq - 1 : (long)strlen(eq + 1)), &declen);
+		if (dec == NULL || !is_utf8_valid(dec, (size_t)declen)) {
+			curl_free(dec);
+			return (-1);
+		}
+		*out = is_ctx_keep(c, dec);
+		curl_free(dec);
+		return (0);
+	}
+	return (-1);
+}

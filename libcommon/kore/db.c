@@ -1,0 +1,197 @@
+/*
+ * One asynchronous PostgreSQL round trip per call, on kore_pgsql bound to
+ * the request: Kore wakes the handler on each state change and is_db_poll()
+ * advances the query. Each query returns one value (a jsonb document from
+ * an SQL function, by convention): row 0, column 0 is copied out.
+ *
+ * A jsonb result {"error": code, "detail": ..., "errors": [...]} is a
+ * business refusal and is answered as problem+json by is_db_reply().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "iskore.h"
+#include "iscommon/log.h"
+#include "iscommon/strutil.h"
+
+static void	db_read_result(struct is_ctx *);
+static void	db_record_error(struct is_ctx *);
+
+void
+is_db_begin(struct http_request *req, struct is_ctx *c, const char *query,
+    int n, const char *const *params)
+{
+	int	i;
+
+	(void)req;
+	if (n > IS_DB_MAX_PARAMS)
+		fatal("is_db_begin: too many parameters");
+	if (c->db_started)
+		kore_pgsql_cleanup(&c->sql);
+	for (i = 0; i < c->db_nparams; i++)
+		free(c->db_params[i]);
+	free(c->db_value);
+	c->db_value = NULL;
+	c->db_rows = 0;
+	c->db_sqlstate[0] = '\0';
+	c->db_query = query;
+	c->db_nparams = n;
+	for (i = 0; i < n; i++)
+		c->db_params[i] = params[i] ? is_strdup(params[i]) : NULL;
+	kore_pgsql_init(&c->sql);
+	kore_pgsql_bind_request(&c->sql, req);
+	c->db_state = IS_PENDING;
+	c->db_started = 0;
+}
+
+static void
+db_read_result(struct is_ctx *c)
+{
+	int	n;
+
+	n = kore_pgsql_ntuples(&c->sql);
+	c->db_rows += n;
+	if (n > 0 && c->db_value == NULL &&
+	    kore_pgsql_nfields(&c->sql) > 0 &&
+	    !PQgetisnull(c->sql.result, 0, 0))
+		c->db_value = is_strdup(kore_pgsql_getvalue(&c->sql, 0, 0));
+}
+
+static void
+db_record_error(struct is_ctx *c)
+{
+	const char	*state;
+
+	if (c->sql.result != NULL &&
+	    (state = PQresultErrorField(c->sql.result,
+	    PG_DIAG_SQLSTATE)) != NULL)
+		snprintf(c->db_sqlstate, sizeof(c->db_sqlstate), "%s", state);
+	is_log("error", c->request_id, "database: %s [%s]",
+	    c->sql.error ? c->sql.error : "unknown", c->db_sqlstate);
+	/*
+	 * Kore 4.1.0 keeps a dead pooled connection forever after a server
+	 * restart; reset it so the pool recovers (shared/KORE-NOTES.md).
+	 */
+	if (c->sql.conn != NULL && c->sql.conn->db != NULL &&
+	    PQstatus(c->sql.conn->db) == CONNECTION_BAD)
+		PQreset(c->sql.conn->db);
+}
+
+int
+is_db_poll(struct http_request *req, struct is_ctx *c)
+{
+	int	lengths[IS_DB_MAX_PARAMS], formats[IS_DB_MAX_PARAMS], i;
+
+	(void)req;
+	if (c->db_state != IS_PENDING)
+		return (c->db_state);
+	if (!c->db_started) {
+		if (!kore_pgsql_setup(&c->sql, "db", KORE_PGSQL_ASYNC)) {
+			/* No free connection yet: Kore wakes us later. */
+			if (c->sql.state == KORE_PGSQL_STATE_INIT)
+				return (IS_PENDING);
+			db_record_error(c);
+			kore_pgsql_cleanup(&c->sql);
+			c->db_state = IS_FAILED;
+			return (IS_FAILED);
+		}
+		c->db_started = 1;
+		for (i = 0; i < c->db_nparams; i++) {
+			lengths[i] = c->db_params[i] ?
+			    (int)strlen(c->db_params[i]) : 0;
+			formats[i] = 0;
+		}
+		if (!kore_pgsql_query_param_fields(&c->sql, c->db_query, 0,
+		    c->db_nparams, (const char **)c->db_params, lengths,
+		    formats)) {
+			db_record_error(c);
+			kore_pgsql_cleanup(&c->sql);
+			c->db_started = 0;
+			c->db_state = IS_FAILED;
+			return (IS_FAILED);
+		}
+		return (IS_PENDING);
+	}
+	for (;;) {
+		switch (c->sql.state) {
+		case KORE_PGSQL_STATE_WAIT:
+			return (IS_PENDING);
+		case KORE_PGSQL_STATE_RESULT:
+			db_read_result(c);
+			kore_pgsql_continue(&c->sql);
+			break;
+		case KORE_PGSQL_STATE_COMPLETE:
+			kore_pgsql_cleanup(&c->sql);
+			c->db_started = 0;
+			c->db_state = IS_DONE;
+			return (IS_DONE);
+		case KORE_PGSQL_STATE_ERROR:
+			db_record_error(c);
+			kore_pgsql_cleanup(&c->sql);
+			c->db_started = 0;
+			c->db_state = IS_FAILED;
+			return (IS_FAILED);
+		default:
+			kore_pgsql_continue(&c->sql);
+			break;
+		}
+	}
+}
+
+/* The result as JSON, owned by the caller; NULL when there is none. */
+cJSON *
+is_db_json(struct is_ctx *c)
+{
+	if (c->db_value == NULL)
+		return (NULL);
+	return (cJSON_Parse(c->db_value));
+}
+
+/* Maps a failed query to a problem: constraint violations are the client's. */
+int
+is_db_fail_reply(struct http_request *req, struct is_ctx *c)
+{
+	if (strcmp(c->db_sqlstate, "23505") == 0)
+		return (is_reply_problem(req, "conflict", NULL));
+	if (strncmp(c->db_sqlstate, "23", 2) == 0 ||
+	    strncmp(c->db_sqlstate, "22", 2) == 0)
+		return (is_reply_problem(req, "validation", NULL));
+	if (strcmp(c->db_sqlstate, "40001") == 0 ||
+	    strcmp(c->db_sqlstate, "40P01") == 0 ||
+	    strncmp(c->db_sqlstate, "08", 2) == 0 || c->db_sqlstate[0] == '\0')
+		return (is_reply_problem(req, "service-unavailable", NULL));
+	return (is_reply_problem(req, "internal", NULL));
+}
+
+/*
+ * Answers with the query's jsonb value: a refusal document becomes a
+ * problem, anything else is sent with status ok (204 sends no body).
+ */
+int
+is_db_reply(struct http_request *req, struct is_ctx *c, int ok)
+{
+	cJSON		*doc, *errors;
+	const char	*code, *detail;
+	int		 rc;
+
+	if (c->db_state == IS_FAILED)
+		return (is_db_fail_reply(req, c));
+	if ((doc = is_db_json(c)) == NULL) {
+		if (ok == 204)
+			return (is_reply_empty(req, 204));
+		return (is_reply_problem(req, "not-found", NULL));
+	}
+	if ((code = is_json_str(doc, "error")) != NULL) {
+		detail = is_json_str(doc, "detail");
+		errors = cJSON_DetachItemFromObject(doc, "errors");
+		rc = is_reply_problem_errors(req, code, detail, errors);
+		cJSON_Delete(doc);
+		return (rc);
+	}
+	cJSON_Delete(doc);
+	if (ok == 204)
+		return (is_reply_empty(req, 204));
+	return (is_reply_json(req, ok, c->db_value));
+}

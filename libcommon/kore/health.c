@@ -1,0 +1,64 @@
+/*
+ * /healthz (the process answers and its database is reachable), /readyz
+ * (same check, for orchestrators) and /metrics (Prometheus text). Every
+ * service routes these under /api/v1/<service>/.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "iskore.h"
+#include "iscommon/metrics.h"
+
+int	is_healthz(struct http_request *);
+int	is_readyz(struct http_request *);
+int	is_metrics(struct http_request *);
+
+static int	db_check(struct http_request *);
+
+static int
+db_check(struct http_request *req)
+{
+	struct is_ctx	*c;
+	cJSON		*doc;
+	int		 ok;
+
+	c = is_ctx_get(req);
+	if (c->phase == 0) {
+		is_db_begin(req, c, "SELECT 1", 0, NULL);
+		c->phase = 1;
+	}
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (KORE_RESULT_RETRY);
+	ok = c->db_state == IS_DONE;
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "service", is_service_name());
+	cJSON_AddStringToObject(doc, "status", ok ? "ok" : "degraded");
+	cJSON_AddStringToObject(doc, "database", ok ? "ok" : "unreachable");
+	return (is_reply_obj(req, ok ? 200 : 503, doc));
+}
+
+int
+is_healthz(struct http_request *req)
+{
+	return (db_check(req));
+}
+
+int
+is_readyz(struct http_request *req)
+{
+	return (db_check(req));
+}
+
+int
+is_metrics(struct http_request *req)
+{
+	char	*text;
+	int	 rc;
+
+	(void)is_ctx_get(req);
+	text = is_metrics_render();
+	rc = is_reply_text(req, 200, "text/plain; version=0.0.4",
+	    text, strlen(text));
+	free(text);
+	return (rc);
+}

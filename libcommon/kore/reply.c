@@ -1,0 +1,103 @@
+/*
+ * Every answer goes through here: common headers, the request ID, the
+ * access log line and the route's metrics. Errors are problem+json only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "iskore.h"
+#include "iscommon/log.h"
+#include "iscommon/metrics.h"
+#include "iscommon/problem.h"
+
+static void	finish(struct http_request *, int);
+
+static void
+finish(struct http_request *req, int status)
+{
+	struct is_ctx	*c;
+	double		 ms;
+
+	c = is_ctx_get(req);
+	http_response_header(req, "x-request-id", c->request_id);
+	http_response_header(req, "cache-control", "no-store");
+	ms = (double)(kore_time_ms() - c->start_ms);
+	is_metrics_observe(req->hdlr != NULL ? req->hdlr->func : req->path,
+	    status, ms);
+	/* Health probes and metrics scrapes would drown the access log. */
+	if (strstr(req->path, "/healthz") == NULL &&
+	    strstr(req->path, "/metrics") == NULL)
+		is_log_access(c->request_id, http_method_text(req->method),
+		    req->path, status, ms);
+}
+
+int
+is_reply_json(struct http_request *req, int status, const char *json)
+{
+	finish(req, status);
+	http_response_header(req, "content-type",
+	    "application/json; charset=utf-8");
+	http_response(req, status, json, strlen(json));
+	return (KORE_RESULT_OK);
+}
+
+int
+is_reply_obj(struct http_request *req, int status, cJSON *obj)
+{
+	char	*json;
+	int	 rc;
+
+	json = cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	if (json == NULL)
+		return (is_reply_problem(req, "internal", NULL));
+	rc = is_reply_json(req, status, json);
+	cJSON_free(json);
+	return (rc);
+}
+
+int
+is_reply_empty(struct http_request *req, int status)
+{
+	finish(req, status);
+	http_response(req, status, NULL, 0);
+	return (KORE_RESULT_OK);
+}
+
+int
+is_reply_text(struct http_request *req, int status, const char *ctype,
+    const char *data, size_t len)
+{
+	finish(req, status);
+	http_response_header(req, "content-type", ctype);
+	http_response(req, status, data, len);
+	return (KORE_RESULT_OK);
+}
+
+int
+is_reply_problem_errors(struct http_request *req, const char *code,
+    const char *detail, cJSON *errors)
+{
+	struct is_ctx	*c;
+	char		*doc;
+	int		 status;
+
+	c = is_ctx_get(req);
+	doc = is_problem_render(code, detail, c->request_id, errors, &status);
+	finish(req, status);
+	http_response_header(req, "content-type",
+	    "application/problem+json; charset=utf-8");
+	if (status == 401)
+		http_response_header(req, "www-authenticate",
+		    "Bearer realm=\"is-system\"");
+	http_response(req, status, doc, strlen(doc));
+	cJSON_free(doc);
+	return (KORE_RESULT_OK);
+}
+
+int
+is_reply_problem(struct http_request *req, const char *code,
+    const char *detail)
+{
+	return (is_reply_problem_errors(req, code, detail, NULL));
+}

@@ -1,0 +1,97 @@
+/*
+ * Start-up shared by every service module. Kore calls the module's init in
+ * each worker; kore_parent_configure runs once in the parent before the
+ * workers fork, which is where the shared metrics table is mapped.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <kore/seccomp.h>
+
+#include "iskore.h"
+#include "iscommon/config.h"
+#include "iscommon/log.h"
+#include "iscommon/metrics.h"
+
+/* libpq stats files while connecting (glibc 2.36); see KORE-NOTES. */
+KORE_SECCOMP_FILTER("iscommon",
+	KORE_SYSCALL_ALLOW(newfstatat),
+	KORE_SYSCALL_ALLOW(statx),
+	KORE_SYSCALL_ALLOW(getrandom),
+	KORE_SYSCALL_ALLOW(uname),
+	KORE_SYSCALL_ALLOW(sendmmsg),
+	KORE_SYSCALL_ALLOW(recvmmsg),
+	KORE_SYSCALL_ALLOW(poll),
+	KORE_SYSCALL_ALLOW(ppoll),
+	KORE_SYSCALL_ALLOW(getsockname),
+	KORE_SYSCALL_ALLOW(getpeername),
+	KORE_SYSCALL_ALLOW(setsockopt),
+	KORE_SYSCALL_ALLOW(getsockopt),
+	KORE_SYSCALL_ALLOW(socketpair),
+	KORE_SYSCALL_ALLOW(madvise),
+);
+
+struct is_jwt_keys	is_keys;
+static const char	*service_name = "is";
+
+void	kore_parent_configure(int, char **);
+
+void
+kore_parent_configure(int argc, char **argv)
+{
+	const char	*path;
+
+	(void)argc;
+	(void)argv;
+	if ((path = getenv("IS_CONFIG")) != NULL)
+		(void)is_config_load(path);
+	if (is_metrics_init(is_config_get("service.name", "is")) == -1)
+		kore_log(LOG_ERR, "metrics: shared memory unavailable");
+}
+
+const char *
+is_service_name(void)
+{
+	return (service_name);
+}
+
+int
+is_service_init(const struct is_service *svc)
+{
+	const char	*path, *conninfo;
+	char		 key[64];
+
+	service_name = svc->name;
+	is_log_init(svc->name);
+	if ((path = getenv("IS_CONFIG")) != NULL &&
+	    is_config_load(path) == -1) {
+		is_log("error", NULL, "cannot read config %s", path);
+		return (KORE_RESULT_ERROR);
+	}
+	conninfo = is_config_get("db.conninfo", NULL);
+	if (conninfo == NULL) {
+		is_log("error", NULL, "db.conninfo is not set");
+		return (KORE_RESULT_ERROR);
+	}
+	if (!kore_pgsql_register("db", conninfo))
+		return (KORE_RESULT_ERROR);
+	snprintf(key, sizeof(key), "%s.db_conn_max", svc->name);
+	pgsql_conn_max = (u_int16_t)is_config_int(key,
+	    is_config_int("db.conn_max", 6));
+
+	if (is_jwt_keys_load(&is_keys,
+	    is_config_get("jwt.alg", "ES256"),
+	    is_config_get("jwt.issuer", "is-system"),
+	    is_config_get("jwt.audience", "is-api"),
+	    svc->needs_private_key ?
+	    is_config_get("jwt.private_key", "") : NULL,
+	    is_config_get("jwt.public_key", ""),
+	    is_config_int("jwt.access_ttl", 900)) == -1) {
+		is_log("error", NULL, "cannot load JWT keys");
+		return (KORE_RESULT_ERROR);
+	}
+	if (svc->init != NULL && svc->init() == -1)
+		return (KORE_RESULT_ERROR);
+	is_log("info", NULL, "%s worker ready", svc->name);
+	return (KORE_RESULT_OK);
+}

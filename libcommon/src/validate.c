@@ -1,0 +1,221 @@
+/*
+ * Request validation against a field table. Bodies are checked for UTF-8
+ * before cJSON sees them (cJSON accepts invalid UTF-8 silently).
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iscommon/strutil.h"
+#include "iscommon/validate.h"
+
+static void	add_error(cJSON *, const char *, const char *);
+static int	check_string(const cJSON *, const struct is_field *, cJSON *);
+static int	matches(const char *, const char *);
+
+static void
+add_error(cJSON *errors, const char *field, const char *message)
+{
+	cJSON	*e;
+
+	if (errors == NULL)
+		return;
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "field", field);
+	cJSON_AddStringToObject(e, "message", message);
+	cJSON_AddItemToArray(errors, e);
+}
+
+static int
+matches(const char *pattern, const char *value)
+{
+	regex_t	re;
+	int	rc;
+
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+		return (0);
+	rc = regexec(&re, value, 0, NULL, 0);
+	regfree(&re);
+	return (rc == 0);
+}
+
+static int
+check_string(const cJSON *item, const struct is_field *f, cJSON *errors)
+{
+	const char	*v = item->valuestring;
+	size_t		 n;
+	char		 msg[128];
+	int		 i;
+
+	n = is_utf8_length(v);
+	if (f->min > 0 && n < (size_t)f->min) {
+		snprintf(msg, sizeof(msg), "must be at least %ld characters",
+		    f->min);
+		add_error(errors, f->name, msg);
+		return (-1);
+	}
+	if (f->max > 0 && n > (size_t)f->max) {
+		snprintf(msg, sizeof(msg), "must be at most %ld characters",
+		    f->max);
+		add_error(errors, f->name, msg);
+		return (-1);
+	}
+	if (f->pattern != NULL && !matches(f->pattern, v)) {
+		add_error(errors, f->name, "has an invalid format");
+		return (-1);
+	}
+	if (f->choices != NULL) {
+		for (i = 0; f->choices[i] != NULL; i++) {
+			if (strcmp(f->choices[i], v) == 0)
+				return (0);
+		}
+		add_error(errors, f->name, "is not one of the allowed values");
+		return (-1);
+	}
+	return (0);
+}
+
+int
+is_validate_object(const cJSON *obj, const struct is_field *spec,
+    cJSON *errors)
+{
+	const struct is_field	*f;
+	const cJSON		*item;
+	int			 bad = 0, known;
+	char			 msg[128];
+	double			 d;
+
+	if (!cJSON_IsObject(obj)) {
+		add_error(errors, "", "the body must be a JSON object");
+		return (-1);
+	}
+	cJSON_ArrayForEach(item, obj) {
+		known = 0;
+		for (f = spec; f->name != NULL; f++) {
+			if (strcmp(f->name, item->string) == 0)
+				known = 1;
+		}
+		if (!known) {
+			add_error(errors, item->string, "is not a known field");
+			bad = 1;
+		}
+	}
+	for (f = spec; f->name != NULL; f++) {
+		item = cJSON_GetObjectItemCaseSensitive(obj, f->name);
+		if (item == NULL || cJSON_IsNull(item)) {
+			if (f->required) {
+				add_error(errors, f->name, "is required");
+				bad = 1;
+			}
+			continue;
+		}
+		switch (f->type) {
+		case IS_F_STRING:
+			if (!cJSON_IsString(item)) {
+				add_error(errors, f->name, "must be a string");
+				bad = 1;
+			} else if (check_string(item, f, errors) == -1)
+				bad = 1;
+			break;
+		case IS_F_INT:
+			d = item->valuedouble;
+			if (!cJSON_IsNumber(item) || d != (double)(long)d) {
+				add_error(errors, f->name, "must be an integer");
+				bad = 1;
+			} else if ((f->min != 0 || f->max != 0) &&
+			    (d < f->min || d > f->max)) {
+				snprintf(msg, sizeof(msg),
+				    "must be between %ld and %ld", f->min,
+				    f->max);
+				add_error(errors, f->name, msg);
+				bad = 1;
+			}
+			break;
+		case IS_F_BOOL:
+			if (!cJSON_IsBool(item)) {
+				add_error(errors, f->name, "must be a boolean");
+				bad = 1;
+			}
+			break;
+		case IS_F_ARRAY:
+			if (!cJSON_IsArray(item)) {
+				add_error(errors, f->name, "must be an array");
+				bad = 1;
+			} else if (f->max > 0 &&
+			    cJSON_GetArraySize(item) > f->max) {
+				add_error(errors, f->name, "has too many items");
+				bad = 1;
+			}
+			break;
+		case IS_F_OBJECT:
+			if (!cJSON_IsObject(item)) {
+				add_error(errors, f->name, "must be an object");
+				bad = 1;
+			}
+			break;
+		}
+	}
+	return (bad ? -1 : 0);
+}
+
+int
+is_validate_body(const char *body, size_t len, const struct is_field *spec,
+    cJSON **out, const char **problem, cJSON **errors)
+{
+	cJSON	*obj, *errs;
+
+	*out = NULL;
+	if (errors != NULL)
+		*errors = NULL;
+	if (body == NULL || len == 0 || !is_utf8_valid(body, len)) {
+		*problem = "malformed-json";
+		return (-1);
+	}
+	if ((obj = cJSON_ParseWithLength(body, len)) == NULL) {
+		*problem = "malformed-json";
+		return (-1);
+	}
+	errs = cJSON_CreateArray();
+	if (is_validate_object(obj, spec, errs) == -1) {
+		cJSON_Delete(obj);
+		*problem = "validation";
+		if (errors != NULL)
+			*errors = errs;
+		else
+			cJSON_Delete(errs);
+		return (-1);
+	}
+	cJSON_Delete(errs);
+	*out = obj;
+	return (0);
+}
+
+const char *
+is_json_str(const cJSON *obj, const char *name)
+{
+	const cJSON	*item;
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, name);
+	return (cJSON_IsString(item) ? item->valuestring : NULL);
+}
+
+long
+is_json_int(const cJSON *obj, const char *name, long fallback)
+{
+	const cJSON	*item;
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, name);
+	return (cJSON_IsNumber(item) ? (long)item->valuedouble : fallback);
+}
+
+int
+is_json_bool(const cJSON *obj, const char *name, int fallback)
+{
+	const cJSON	*item;
+
+	item = cJSON_GetObjectItemCaseSensitive(obj, name);
+	if (cJSON_IsBool(item))
+		return (cJSON_IsTrue(item));
+	return (fallback);
+}
