@@ -19,6 +19,6 @@ for file in "$dir"/[0-9][0-9][0-9]_*.sql; do
 	    -c "SELECT count(*) FROM public.schema_migrations WHERE version = '$version'")
 	[ "$done_already" = "1" ] && continue
 	echo "migrate: applying $version"
-	"${psql_run[@]}" --single-transaction -v v="$version" -f "$file" \
-	    -c "INSERT INTO public.schema_migrations (version) VALUES (:'v')"
+	"${psql_run[@]}" --single-transaction -f "$file" \
+	    -c "INSERT INTO public.schema_migrations (version) VALUES ('$version')"
 done

@@ -62,3 +62,14 @@ is_metrics(struct http_request *req)
 	free(text);
 	return (rc);
 }
+
+int	is_hello(struct http_request *);
+
+/* The nginx -> Kore baseline of tests/bench: no auth, no database. */
+int
+is_hello(struct http_request *req)
+{
+	http_response_header(req, "content-type", "text/plain");
+	http_response(req, 200, "hello\n", 6);
+	return (KORE_RESULT_OK);
+}
