@@ -208,6 +208,8 @@ nginx_up() {
 	done
 	sed -e "s#@HTTP_PORT@#$HTTP_PORT#g" -e "s#@RUN@#$RUN#g" \
 	    -e "s#@USER@#$RUN_USER#g" -e "s#@ROOT@#$ROOT#g" \
+	    -e "s#@LOGIN_RATE@#${IS_NGINX_LOGIN_RATE:-10r/s}#g" \
+	    -e "s#@CODES_RATE@#${IS_NGINX_CODES_RATE:-1r/s}#g" \
 	    "$ROOT/deploy/nginx/nginx.conf.in" >"$RUN/nginx/nginx.conf"
 	printf '%s' "$up" >"$RUN/nginx/upstreams.conf"
 	nginx -t -q -c "$RUN/nginx/nginx.conf" -p "$RUN/nginx/"

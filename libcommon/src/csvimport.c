@@ -125,7 +125,8 @@ on_row(int c, void *arg)
 			cJSON_AddNumberToObject(st->current, "row", st->line);
 			cJSON_AddItemToArray(st->rows, st->current);
 		}
-	}
+	} else
+		cJSON_Delete(st->current);
 	st->current = NULL;
 	st->col = 0;
 	st->too_many = 0;

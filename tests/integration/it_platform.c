@@ -1,0 +1,138 @@
+/* The platform through nginx: health, metrics, request IDs, nginx's own
+ * problem+json errors, and every service refusing unauthenticated calls. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "itest.h"
+
+static const char *const services[] = { "auth", "attendance", "profile",
+    "messaging", "scholarship", NULL };
+
+static void
+test_health_of_every_service(void **state)
+{
+	struct it_resp	r;
+	char		path[128];
+	int		i;
+
+	(void)state;
+	for (i = 0; services[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "/api/v1/%s/healthz", services[i]);
+		it_get(path, NULL, &r);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(it_str(&r, "status"), "ok");
+		assert_string_equal(it_str(&r, "database"), "ok");
+		assert_string_equal(it_str(&r, "service"), services[i]);
+		it_free(&r);
+		snprintf(path, sizeof(path), "/api/v1/%s/readyz", services[i]);
+		it_get(path, NULL, &r);
+		assert_int_equal(r.status, 200);
+		it_free(&r);
+	}
+}
+
+static void
+test_metrics_count_requests(void **state)
+{
+	struct it_resp	r;
+
+	(void)state;
+	it_get("/api/v1/auth/healthz", NULL, &r);
+	it_free(&r);
+	it_get("/api/v1/auth/metrics", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "is_http_requests_total{service=\"auth\","
+	    "route=\"is_healthz\",code=\"2xx\"}"));
+	assert_non_null(strstr(r.body, "is_http_request_duration_ms_bucket{"
+	    "service=\"auth\",route=\"is_healthz\",le=\"+Inf\"}"));
+	it_free(&r);
+}
+
+static void
+test_unauthenticated_refused_everywhere(void **state)
+{
+	struct it_resp	r;
+	char		path[128];
+	int		i;
+
+	(void)state;
+	/* auth has public endpoints (login...); the others have none. */
+	for (i = 1; services[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "/api/v1/%s/anything", services[i]);
+		it_get(path, NULL, &r);
+		it_assert_problem(&r, 401, "unauthorized");
+		it_free(&r);
+		it_get(path, "not.a.token", &r);
+		it_assert_problem(&r, 401, "unauthorized");
+		it_free(&r);
+	}
+	it_get("/api/v1/auth/me", NULL, &r);
+	it_assert_problem(&r, 401, "unauthorized");
+	it_free(&r);
+}
+
+static void
+test_token_accepted_by_other_services(void **state)
+{
+	struct it_resp	 r;
+	char		*tok;
+
+	(void)state;
+	tok = it_login("2023S0001", it_demo_password(), NULL);
+	assert_non_null(tok);
+	/* Authenticated, so the answer is "no such endpoint", not 401. */
+	it_get("/api/v1/profile/nothing-here", tok, &r);
+	it_assert_problem(&r, 404, "not-found");
+	it_free(&r);
+	free(tok);
+}
+
+static void
+test_request_id_kept_and_generated(void **state)
+{
+	struct it_resp	r;
+
+	(void)state;
+	it_request("GET", "/api/v1/auth/me", NULL, NULL, NULL, 0, &r);
+	assert_true(strlen(r.request_id) > 8);
+	assert_string_equal(it_str(&r, "request_id"), r.request_id);
+	it_free(&r);
+}
+
+static void
+test_nginx_errors_are_problems(void **state)
+{
+	struct it_resp	 r;
+	char		*big;
+
+	(void)state;
+	it_get("/no/such/path", NULL, &r);
+	it_assert_problem(&r, 404, "not-found");
+	it_free(&r);
+	big = malloc(200 * 1024);
+	memset(big, 'a', 200 * 1024);
+	it_request("POST", "/api/v1/auth/login", NULL, "application/json", big,
+	    200 * 1024, &r);
+	it_assert_problem(&r, 413, "payload-too-large");
+	it_free(&r);
+	free(big);
+	it_request("DELETE", "/api/v1/auth/login", NULL, NULL, NULL, 0, &r);
+	assert_true(r.status == 405 || r.status == 404);
+	it_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_health_of_every_service),
+		cmocka_unit_test(test_metrics_count_requests),
+		cmocka_unit_test(test_unauthenticated_refused_everywhere),
+		cmocka_unit_test(test_token_accepted_by_other_services),
+		cmocka_unit_test(test_request_id_kept_and_generated),
+		cmocka_unit_test(test_nginx_errors_are_problems),
+	};
+
+	it_init();
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

@@ -1,0 +1,315 @@
+/* Integration-test helpers; see itest.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+
+#include "itest.h"
+#include "iscommon/config.h"
+#include "iscommon/crypto.h"
+#include "iscommon/strutil.h"
+
+static const char	*base_url;
+static PGconn		*db;
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct is_buf	*b = arg;
+
+	is_buf_append(b, p, size * n);
+	return (size * n);
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct it_resp	*r = arg;
+	size_t		 len = size * n;
+	char		 line[256];
+
+	if (len >= sizeof(line))
+		return (len);
+	memcpy(line, p, len);
+	line[len] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (strncasecmp(line, "content-type: ", 14) == 0)
+		snprintf(r->ctype, sizeof(r->ctype), "%.127s", line + 14);
+	else if (strncasecmp(line, "retry-after: ", 13) == 0)
+		snprintf(r->retry_after, sizeof(r->retry_after), "%.31s",
+		    line + 13);
+	else if (strncasecmp(line, "x-request-id: ", 14) == 0)
+		snprintf(r->request_id, sizeof(r->request_id), "%.79s",
+		    line + 14);
+	return (len);
+}
+
+void
+it_init(void)
+{
+	const char	*cfg;
+
+	base_url = getenv("IS_TEST_URL");
+	if (base_url == NULL)
+		base_url = "http://127.0.0.1:18080";
+	if ((cfg = getenv("IS_TEST_CONFIG")) == NULL ||
+	    is_config_load(cfg) == -1) {
+		fprintf(stderr, "IS_TEST_CONFIG must name the stack's is.conf\n");
+		exit(1);
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int
+it_request(const char *method, const char *path, const char *token,
+    const char *ctype, const char *body, size_t len, struct it_resp *r)
+{
+	CURL			*curl;
+	struct curl_slist	*hdrs = NULL;
+	struct is_buf		 b;
+	char			 url[1024], h[4200];
+	CURLcode		 rc;
+
+	memset(r, 0, sizeof(*r));
+	is_buf_init(&b);
+	snprintf(url, sizeof(url), "%s%s", base_url, path);
+	curl = curl_easy_init();
+	if (token != NULL) {
+		snprintf(h, sizeof(h), "Authorization: Bearer %s", token);
+		hdrs = curl_slist_append(hdrs, h);
+	}
+	if (ctype != NULL) {
+		snprintf(h, sizeof(h), "Content-Type: %s", ctype);
+		hdrs = curl_slist_append(hdrs, h);
+	}
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	if (body != NULL) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
+	}
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	rc = curl_easy_perform(curl);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(curl);
+	if (b.data == NULL)
+		is_buf_append(&b, "", 0);
+	r->body = b.data;
+	r->len = b.len;
+	r->json = cJSON_Parse(b.data);
+	return (rc == CURLE_OK ? 0 : -1);
+}
+
+int
+it_get(const char *path, const char *token, struct it_resp *r)
+{
+	return (it_request("GET", path, token, NULL, NULL, 0, r));
+}
+
+int
+it_post(const char *path, const char *token, const char *json,
+    struct it_resp *r)
+{
+	return (it_request("POST", path, token, "application/json", json,
+	    json ? strlen(json) : 0, r));
+}
+
+void
+it_free(struct it_resp *r)
+{
+	free(r->body);
+	cJSON_Delete(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *
+it_str(struct it_resp *r, const char *name)
+{
+	const cJSON	*item;
+
+	item = cJSON_GetObjectItemCaseSensitive(r->json, name);
+	return (cJSON_IsString(item) ? item->valuestring : NULL);
+}
+
+void
+it_assert_problem(struct it_resp *r, long status, const char *code)
+{
+	const char	*got;
+
+	if (r->status != status)
+		fail_msg("expected %ld %s, got %ld: %s", status, code,
+		    r->status, r->body);
+	if (strncmp(r->ctype, "application/problem+json", 24) != 0)
+		fail_msg("expected problem+json, got '%s': %s", r->ctype,
+		    r->body);
+	got = it_str(r, "code");
+	if (got == NULL || strcmp(got, code) != 0)
+		fail_msg("expected problem %s: %s", code, r->body);
+	assert_non_null(it_str(r, "type"));
+	assert_non_null(it_str(r, "title"));
+}
+
+void
+it_unique(char *out, size_t len, const char *prefix)
+{
+	static const char	 alnum[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	char			*tok;
+	size_t			 i, n;
+
+	tok = is_random_token(16);
+	n = snprintf(out, len, "%s", prefix);
+	for (i = 0; n + 1 < len && i < 8; i++, n++)
+		out[n] = alnum[(unsigned char)tok[i] % (sizeof(alnum) - 1)];
+	out[n] = '\0';
+	free(tok);
+}
+
+const char *
+it_demo_password(void)
+{
+	return (is_config_get("demo.password", "Demo@2026pass"));
+}
+
+const char *
+it_initial_password(void)
+{
+	return (is_config_get("auth.initial_password", "Welcome@HIT2026"));
+}
+
+char *
+it_login(const char *account, const char *password, char **refresh)
+{
+	struct it_resp	 r;
+	cJSON		*body;
+	char		*json, *token = NULL;
+
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "account", account);
+	cJSON_AddStringToObject(body, "password", password);
+	json = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	it_post("/api/v1/auth/login", NULL, json, &r);
+	cJSON_free(json);
+	if (r.status == 200 && it_str(&r, "access_token") != NULL) {
+		token = strdup(it_str(&r, "access_token"));
+		if (refresh != NULL)
+			*refresh = strdup(it_str(&r, "refresh_token"));
+	} else
+		print_error("login %s failed: %ld %s\n", account, r.status,
+		    r.body);
+	it_free(&r);
+	return (token);
+}
+
+char *
+it_admin_token(void)
+{
+	return (it_login("A0001", it_demo_password(), NULL));
+}
+
+char *
+it_new_student(char *id, size_t len, const char *password)
+{
+	struct it_resp	 r;
+	char		 csv[512], json[512], *admin, *first, *token = NULL;
+
+	it_unique(id, len, "T");
+	admin = it_admin_token();
+	snprintf(csv, sizeof(csv), "student_id,family_name,given_name,school,"
+	    "degree,cohort\n%s,TESTER,Ann,School of Computing,master,2024\n",
+	    id);
+	it_request("POST", "/api/v1/auth/admin/students/import", admin,
+	    "text/csv", csv, strlen(csv), &r);
+	free(admin);
+	if (r.status != 200) {
+		print_error("import failed: %ld %s\n", r.status, r.body);
+		it_free(&r);
+		return (NULL);
+	}
+	it_free(&r);
+	first = it_login(id, it_initial_password(), NULL);
+	if (first == NULL)
+		return (NULL);
+	snprintf(json, sizeof(json), "{\"current_password\":\"%s\","
+	    "\"new_password\":\"%s\"}", it_initial_password(), password);
+	it_post("/api/v1/auth/me/password", first, json, &r);
+	if (r.status == 200 && it_str(&r, "access_token") != NULL)
+		token = strdup(it_str(&r, "access_token"));
+	else
+		print_error("password change failed: %s\n", r.body);
+	it_free(&r);
+	free(first);
+	return (token);
+}
+
+/* Polls the development sink for the newest message to recipient and
+ * returns the first 6-digit run in it. */
+char *
+it_sink_code(const char *recipient)
+{
+	struct it_resp	 r;
+	char		 path[512], *admin, *esc, *code = NULL;
+	const char	*body, *p;
+	cJSON		*first;
+	int		 i, k;
+
+	admin = it_admin_token();
+	esc = curl_easy_escape(NULL, recipient, 0);
+	snprintf(path, sizeof(path), "/api/v1/messaging/dev/sink?to=%s&limit=1",
+	    esc);
+	curl_free(esc);
+	for (i = 0; i < 50 && code == NULL; i++) {
+		it_get(path, admin, &r);
+		first = cJSON_GetArrayItem(r.json, 0);
+		body = first ? cJSON_GetStringValue(
+		    cJSON_GetObjectItem(first, "body")) : NULL;
+		for (p = body; p != NULL && *p != '\0'; p++) {
+			for (k = 0; k < 6 && p[k] >= '0' && p[k] <= '9'; k++)
+				;
+			if (k == 6) {
+				code = strndup(p, 6);
+				break;
+			}
+		}
+		it_free(&r);
+		if (code == NULL)
+			usleep(100000);
+	}
+	free(admin);
+	return (code);
+}
+
+/* Runs a one-value SQL query (one text parameter) against the stack's DB. */
+long
+it_sql_long(const char *sql, const char *param)
+{
+	PGresult	*res;
+	long		 v = -1;
+
+	if (db == NULL) {
+		db = PQconnectdb(is_config_get("db.conninfo", ""));
+		if (PQstatus(db) != CONNECTION_OK)
+			fail_msg("database: %s", PQerrorMessage(db));
+	}
+	res = PQexecParams(db, sql, param ? 1 : 0, NULL,
+	    param ? (const char *[]){ param } : NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		v = atol(PQgetvalue(res, 0, 0));
+	else
+		print_error("sql: %s\n", PQerrorMessage(db));
+	PQclear(res);
+	return (v);
+}

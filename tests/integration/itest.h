@@ -1,0 +1,54 @@
+/*
+ * Integration-test helpers: HTTP through nginx with libcurl, JSON with
+ * cJSON, direct SQL checks with libpq. Tests find the stack through
+ * IS_TEST_URL and IS_TEST_CONFIG (set by ctest from tests/CMakeLists.txt).
+ */
+#ifndef ITEST_H
+#define ITEST_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+struct it_resp {
+	long	 status;
+	char	*body;
+	size_t	 len;
+	cJSON	*json;
+	char	 ctype[128];
+	char	 retry_after[32];
+	char	 request_id[80];
+};
+
+void	 it_init(void);
+int	 it_request(const char *method, const char *path, const char *token,
+	    const char *ctype, const char *body, size_t len,
+	    struct it_resp *r);
+int	 it_get(const char *path, const char *token, struct it_resp *r);
+int	 it_post(const char *path, const char *token, const char *json,
+	    struct it_resp *r);
+void	 it_free(struct it_resp *);
+const char *it_str(struct it_resp *, const char *name);
+
+/* Asserts r is problem+json with this status and code. */
+void	 it_assert_problem(struct it_resp *, long status, const char *code);
+
+/* A fresh random ID like "Z7K3Q9XA" (letters/digits, 8). */
+void	 it_unique(char *out, size_t len, const char *prefix);
+char	*it_login(const char *account, const char *password, char **refresh);
+char	*it_admin_token(void);
+/* Imports one student and gives it password; returns its access token. */
+char	*it_new_student(char *id, size_t len, const char *password);
+char	*it_sink_code(const char *recipient);
+long	 it_sql_long(const char *sql, const char *param);
+const char *it_demo_password(void);
+const char *it_initial_password(void);
+
+#endif
