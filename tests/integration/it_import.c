@@ -1,0 +1,170 @@
+/* Student CSV import (per-row report, idempotent re-import), staff
+ * accounts, and role checks on the admin endpoints. */
+#include "itest.h"
+
+static void
+import_csv(const char *token, const char *csv, struct it_resp *r)
+{
+	it_request("POST", "/api/v1/auth/admin/students/import", token,
+	    "text/csv", csv, strlen(csv), r);
+}
+
+static void
+test_import_reports_bad_rows_and_reimport_updates(void **state)
+{
+	struct it_resp	 r;
+	char		 a[16], b[16], csv[1024], *admin;
+	cJSON		*rej;
+
+	(void)state;
+	it_unique(a, sizeof(a), "I");
+	it_unique(b, sizeof(b), "I");
+	admin = it_admin_token();
+	snprintf(csv, sizeof(csv),
+	    "student_id,family_name,given_name,school,degree,cohort,counsellor\n"
+	    "%s,ALPHA,Ann,School of Computing,master,2024,C0001\n"
+	    "%s,BETA,Bob,School of Computing,phd,2024,\n"
+	    "bad id,GAMMA,Cy,School of Computing,phd,2024,\n"
+	    "%sX,DELTA,Di,School of Computing,wizard,2024,\n"
+	    "%sY,EPS,Ed,School of Computing,phd,2024,T0001\n"
+	    "A0001,ADMIN,Clash,School of Computing,phd,2024,\n",
+	    a, b, a, a);
+	import_csv(admin, csv, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(cJSON_GetObjectItem(r.json, "created")->valueint, 2);
+	rej = cJSON_GetObjectItem(r.json, "rejected");
+	/* bad id, bad degree, a teacher as counsellor, a staff ID. */
+	assert_int_equal(cJSON_GetArraySize(rej), 4);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(rej, 0),
+	    "row")->valueint, 3);
+	it_free(&r);
+	/* Re-import with a changed name: updated, not duplicated. */
+	snprintf(csv, sizeof(csv),
+	    "student_id,family_name,given_name,school,degree,cohort\n"
+	    "%s,ALPHA-RENAMED,Ann,School of Computing,master,2024\n", a);
+	import_csv(admin, csv, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(cJSON_GetObjectItem(r.json, "created")->valueint, 0);
+	assert_int_equal(cJSON_GetObjectItem(r.json, "updated")->valueint, 1);
+	it_free(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.accounts WHERE "
+	    "lower(login) = lower($1) AND family_name = 'ALPHA-RENAMED'", a), 1);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.staff_scopes s "
+	    "JOIN auth.accounts a ON a.id::text = s.value WHERE a.login = $1",
+	    a), 1);
+	/* Imported students start on the initial password. */
+	{
+		char *tok = it_login(b, it_initial_password(), NULL);
+		assert_non_null(tok);
+		free(tok);
+	}
+	free(admin);
+}
+
+static void
+test_import_refuses_unusable_files(void **state)
+{
+	struct it_resp	 r;
+	char		*admin;
+	long		 before;
+
+	(void)state;
+	admin = it_admin_token();
+	before = it_sql_long("SELECT count(*) FROM auth.accounts", NULL);
+	import_csv(admin, "name,age\nx,1\n", &r);
+	it_assert_problem(&r, 422, "import-invalid");
+	it_free(&r);
+	import_csv(admin, "student_id,\"family_name\n", &r);
+	it_assert_problem(&r, 422, "import-invalid");
+	it_free(&r);
+	it_request("POST", "/api/v1/auth/admin/students/import", admin,
+	    "application/json", "{}", 2, &r);
+	it_assert_problem(&r, 415, "unsupported-media-type");
+	it_free(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.accounts",
+	    NULL), before);
+	free(admin);
+}
+
+static void
+test_admin_endpoints_need_admin(void **state)
+{
+	struct it_resp	 r;
+	char		*student, *io;
+	long		 before;
+
+	(void)state;
+	before = it_sql_long("SELECT count(*) FROM auth.accounts", NULL);
+	student = it_login("2023S0001", it_demo_password(), NULL);
+	io = it_login("IO0001", it_demo_password(), NULL);
+	import_csv(student, "student_id,family_name,given_name,school,degree,"
+	    "cohort\nZZZ99999,X,Y,S,phd,2024\n", &r);
+	it_assert_problem(&r, 403, "forbidden");
+	it_free(&r);
+	it_post("/api/v1/auth/admin/staff", io, "{\"staff_id\":\"EVIL01\","
+	    "\"family_name\":\"E\",\"given_name\":\"V\",\"roles\":[\"admin\"]}",
+	    &r);
+	it_assert_problem(&r, 403, "forbidden");
+	it_free(&r);
+	it_get("/api/v1/messaging/dev/sink?to=x", student, &r);
+	it_assert_problem(&r, 403, "forbidden");
+	it_free(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.accounts",
+	    NULL), before);
+	free(student);
+	free(io);
+}
+
+static void
+test_staff_accounts_with_roles_and_scopes(void **state)
+{
+	struct it_resp	 r;
+	char		 id[16], json[512], *admin, *tok;
+
+	(void)state;
+	admin = it_admin_token();
+	it_unique(id, sizeof(id), "S");
+	snprintf(json, sizeof(json), "{\"staff_id\":\"%s\",\"family_name\":"
+	    "\"HU\",\"given_name\":\"Yan\",\"school\":\"School of Management\","
+	    "\"roles\":[\"secretary\"]}", id);
+	it_post("/api/v1/auth/admin/staff", admin, json, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "created")));
+	it_free(&r);
+	it_post("/api/v1/auth/admin/staff", admin, "{\"staff_id\":\"X0001\","
+	    "\"family_name\":\"A\",\"given_name\":\"B\",\"roles\":[\"student\"]}",
+	    &r);
+	it_assert_problem(&r, 422, "validation");
+	it_free(&r);
+	it_post("/api/v1/auth/admin/staff", admin, "{\"staff_id\":\"2023S0001\","
+	    "\"family_name\":\"A\",\"given_name\":\"B\",\"roles\":[\"io\"]}",
+	    &r);
+	it_assert_problem(&r, 409, "conflict");
+	it_free(&r);
+	tok = it_login(id, it_initial_password(), NULL);
+	assert_non_null(tok);
+	it_get("/api/v1/auth/me", tok, &r);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(r.json, "scopes"), 0), "value")->valuestring,
+	    "School of Management");
+	it_free(&r);
+	assert_true(it_sql_long("SELECT count(*) FROM auth.audit_log a JOIN "
+	    "auth.accounts u ON u.id = a.target_id WHERE u.login = $1 AND "
+	    "a.action = 'staff.created' AND a.actor_id IS NOT NULL", id) == 1);
+	free(tok);
+	free(admin);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_import_reports_bad_rows_and_reimport_updates),
+		cmocka_unit_test(test_import_refuses_unusable_files),
+		cmocka_unit_test(test_admin_endpoints_need_admin),
+		cmocka_unit_test(test_staff_accounts_with_roles_and_scopes),
+	};
+
+	it_init();
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
