@@ -180,6 +180,26 @@ services_down() {
 		stop_pidfile "$RUN/$svc.pid"
 	done
 	stop_pidfile "$RUN/deliverer.pid"
+	stop_pidfile "$RUN/fake_wechat.pid"
+}
+
+conf_value() {
+	grep -E "^$1 *=" "$RUN/is.conf" | tail -n 1 | cut -d= -f2- | sed 's/^ *//'
+}
+
+# WeChat's servers are unreachable from a development machine: unless
+# IS_WECHAT_API_BASE names a real one, a local stand-in answers for them.
+fake_wechat_up() {
+	[ -n "${IS_WECHAT_API_BASE:-}" ] && return 0
+	as_user python3 "$ROOT/tests/fakes/fake_wechat.py" \
+	    --port $((PORT_BASE + 90)) \
+	    --callback "http://127.0.0.1:$HTTP_PORT/api/v1/auth/wechat/callback" \
+	    --token "$(conf_value wechat.callback_token)" \
+	    --appid "$(conf_value wechat.appid)" --secret "$(conf_value wechat.secret)" \
+	    --mp-appid "$(conf_value wechat.mp_appid)" \
+	    --mp-secret "$(conf_value wechat.mp_secret)" \
+	    >>"$RUN/logs/fake_wechat.log" 2>&1 &
+	echo $! >"$RUN/fake_wechat.pid"
 }
 
 services_up() {
@@ -198,6 +218,7 @@ services_up() {
 	as_user env IS_CONFIG="$RUN/is.conf" "$BUILD/services/messaging/is-deliverer" \
 	    >>"$RUN/logs/deliverer.log" 2>&1 &
 	echo $! >"$RUN/deliverer.pid"
+	fake_wechat_up
 }
 
 nginx_up() {
@@ -210,6 +231,7 @@ nginx_up() {
 	    -e "s#@USER@#$RUN_USER#g" -e "s#@ROOT@#$ROOT#g" \
 	    -e "s#@LOGIN_RATE@#${IS_NGINX_LOGIN_RATE:-10r/s}#g" \
 	    -e "s#@CODES_RATE@#${IS_NGINX_CODES_RATE:-1r/s}#g" \
+	    -e "s#@CODES_BURST@#${IS_NGINX_CODES_BURST:-5}#g" \
 	    "$ROOT/deploy/nginx/nginx.conf.in" >"$RUN/nginx/nginx.conf"
 	printf '%s' "$up" >"$RUN/nginx/upstreams.conf"
 	nginx -t -q -c "$RUN/nginx/nginx.conf" -p "$RUN/nginx/"

@@ -38,6 +38,9 @@ KORE_SECCOMP_FILTER("iscommon",
 	KORE_SYSCALL_ALLOW(clone3),
 	KORE_SYSCALL_ALLOW(rseq),
 	KORE_SYSCALL_ALLOW(set_robust_list),
+	KORE_SYSCALL_ALLOW(eventfd2),
+	KORE_SYSCALL_ALLOW(pipe2),
+	KORE_SYSCALL_ALLOW(fcntl),
 );
 
 struct is_jwt_keys	is_keys;

@@ -220,7 +220,7 @@ test_code_sending_is_rate_limited(void **state)
 	int		i, limited = 0;
 
 	(void)state;
-	for (i = 0; i < 80 && !limited; i++) {
+	for (i = 0; i < 400 && !limited; i++) {
 		it_post("/api/v1/auth/password/recover", NULL,
 		    "{\"account\":\"NOSUCH43\",\"channel\":\"email\"}", &r);
 		if (r.status == 429) {

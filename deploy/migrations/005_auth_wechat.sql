@@ -1,0 +1,157 @@
+-- WeChat: binding by scanning a personal QR (official account scene
+-- ticket), web login by scan, and mini-program login with a wx.login code.
+
+-- Opens a session for p_account on behalf of a WeChat identity.
+CREATE FUNCTION auth.open_session(p_account uuid, p_client text,
+    p_user_agent text, p_openid text, p_refresh_hash text,
+    p_refresh_ttl integer, p_request_id text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_sid	uuid;
+BEGIN
+	INSERT INTO auth.sessions (account_id, client, user_agent,
+	    wechat_openid, expires_at)
+	VALUES (p_account, p_client, left(p_user_agent, 300), p_openid,
+	    now() + make_interval(secs => p_refresh_ttl))
+	RETURNING id INTO v_sid;
+	INSERT INTO auth.refresh_tokens (token_hash, session_id, expires_at)
+	VALUES (p_refresh_hash, v_sid,
+	    now() + make_interval(secs => p_refresh_ttl));
+	PERFORM auth.audit(p_account, 'login.wechat', p_account,
+	    jsonb_build_object('session', v_sid), p_request_id, p_client);
+	RETURN auth.claims(p_account, v_sid);
+END $$;
+
+-- A binding ticket (p_account set) or a login ticket. Binding over an
+-- existing binding needs p_confirm_rebind: the old one is deleted when the
+-- new WeChat scans.
+CREATE FUNCTION auth.wechat_ticket_create(p_kind text, p_scene_hash text,
+    p_account uuid, p_ttl integer, p_confirm_rebind boolean,
+    p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF p_kind = 'bind' AND NOT p_confirm_rebind AND EXISTS (
+	    SELECT 1 FROM auth.wechat_bindings WHERE account_id = p_account) THEN
+		RETURN auth.err('rebind-confirmation-required');
+	END IF;
+	-- One live binding ticket per account: a refresh replaces it.
+	IF p_kind = 'bind' THEN
+		UPDATE auth.wechat_tickets SET state = 'consumed'
+		WHERE account_id = p_account AND kind = 'bind'
+		    AND state = 'pending';
+	END IF;
+	INSERT INTO auth.wechat_tickets (scene_hash, kind, account_id,
+	    expires_at)
+	VALUES (p_scene_hash, p_kind, p_account,
+	    now() + make_interval(secs => p_ttl));
+	IF p_kind = 'bind' THEN
+		PERFORM auth.audit(p_account, 'wechat.bind_ticket', p_account,
+		    jsonb_build_object('rebind', p_confirm_rebind), p_request_id,
+		    p_client);
+	END IF;
+	RETURN jsonb_build_object('expires_in', p_ttl);
+END $$;
+
+-- WeChat's server reports that p_openid scanned the QR of a scene.
+CREATE FUNCTION auth.wechat_scan(p_scene_hash text, p_openid text,
+    p_request_id text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_t	auth.wechat_tickets;
+	v_old	text;
+	v_owner	uuid;
+BEGIN
+	SELECT * INTO v_t FROM auth.wechat_tickets
+	WHERE scene_hash = p_scene_hash FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN jsonb_build_object('result', 'unknown');
+	END IF;
+	IF v_t.state <> 'pending' OR v_t.expires_at < now() THEN
+		RETURN jsonb_build_object('result', 'expired');
+	END IF;
+	SELECT account_id INTO v_owner FROM auth.wechat_bindings
+	WHERE openid = p_openid;
+	IF v_t.kind = 'login' THEN
+		UPDATE auth.wechat_tickets SET scanned_openid = p_openid,
+		    scanned_at = now(), account_id = v_owner,
+		    state = CASE WHEN v_owner IS NULL THEN 'unbound-scan'
+			ELSE 'scanned' END
+		WHERE scene_hash = p_scene_hash;
+		RETURN jsonb_build_object('result', CASE WHEN v_owner IS NULL
+		    THEN 'unbound' ELSE 'login' END);
+	END IF;
+	IF v_owner IS NOT NULL AND v_owner <> v_t.account_id THEN
+		UPDATE auth.wechat_tickets SET state = 'consumed',
+		    scanned_openid = p_openid, scanned_at = now()
+		WHERE scene_hash = p_scene_hash;
+		PERFORM auth.audit(NULL, 'wechat.bind_refused', v_t.account_id,
+		    jsonb_build_object('reason', 'bound to another account'),
+		    p_request_id, 'wechat');
+		RETURN jsonb_build_object('result', 'already-bound');
+	END IF;
+	SELECT openid INTO v_old FROM auth.wechat_bindings
+	WHERE account_id = v_t.account_id FOR UPDATE;
+	DELETE FROM auth.wechat_bindings WHERE account_id = v_t.account_id;
+	INSERT INTO auth.wechat_bindings (account_id, openid)
+	VALUES (v_t.account_id, p_openid);
+	UPDATE auth.wechat_tickets SET state = 'bound', scanned_openid = p_openid,
+	    scanned_at = now()
+	WHERE scene_hash = p_scene_hash;
+	PERFORM auth.audit(v_t.account_id, CASE WHEN v_old IS NULL
+	    THEN 'wechat.bound' ELSE 'wechat.rebound' END, v_t.account_id,
+	    jsonb_strip_nulls(jsonb_build_object('replaced', v_old IS NOT NULL
+	    AND v_old <> p_openid)), p_request_id, 'wechat');
+	RETURN jsonb_build_object('result', 'bound');
+END $$;
+
+-- The web page polls its login ticket; a scan by a bound WeChat turns it
+-- into a session exactly once.
+CREATE FUNCTION auth.wechat_login_poll(p_scene_hash text, p_refresh_hash text,
+    p_user_agent text, p_refresh_ttl integer, p_request_id text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	v_t	auth.wechat_tickets;
+BEGIN
+	SELECT * INTO v_t FROM auth.wechat_tickets
+	WHERE scene_hash = p_scene_hash AND kind = 'login' FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN auth.err('not-found');
+	END IF;
+	IF v_t.state = 'unbound-scan' THEN
+		RETURN auth.err('wechat-not-bound');
+	END IF;
+	IF v_t.state = 'consumed' OR v_t.expires_at < now() THEN
+		RETURN auth.err('ticket-expired');
+	END IF;
+	IF v_t.state = 'pending' THEN
+		RETURN jsonb_build_object('status', 'pending');
+	END IF;
+	UPDATE auth.wechat_tickets SET state = 'consumed'
+	WHERE scene_hash = p_scene_hash;
+	RETURN auth.open_session(v_t.account_id, 'web', p_user_agent,
+	    v_t.scanned_openid, p_refresh_hash, p_refresh_ttl, p_request_id);
+END $$;
+
+-- Mini-program login: the openid jscode2session returned must be bound.
+CREATE FUNCTION auth.wechat_mp_login(p_openid text, p_refresh_hash text,
+    p_user_agent text, p_refresh_ttl integer, p_request_id text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	v_account	uuid;
+BEGIN
+	SELECT b.account_id INTO v_account FROM auth.wechat_bindings b
+	JOIN auth.accounts a ON a.id = b.account_id AND NOT a.disabled
+	WHERE b.openid = p_openid;
+	IF NOT FOUND THEN
+		RETURN auth.err('wechat-not-bound');
+	END IF;
+	RETURN auth.open_session(v_account, 'miniprogram', p_user_agent,
+	    p_openid, p_refresh_hash, p_refresh_ttl, p_request_id);
+END $$;
+
+-- Which WeChat identity is bound to an account now (other services compare
+-- it with the token's "wx" claim, e.g. attendance check-in).
+CREATE FUNCTION auth.current_wechat(p_account uuid) RETURNS text
+LANGUAGE sql STABLE AS $$
+	SELECT openid FROM auth.wechat_bindings WHERE account_id = p_account;
+$$;

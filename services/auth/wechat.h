@@ -1,0 +1,20 @@
+/* WeChat server API client (wechat_client.c) and callback parsing. */
+#ifndef AUTH_WECHAT_H
+#define AUTH_WECHAT_H
+
+#include <stddef.h>
+
+int	wx_create_qr(const char *scene, long expire, char *qr_url, size_t len,
+	    char *err, size_t errlen);
+int	wx_jscode2session(const char *code, char *openid, size_t len,
+	    char *err, size_t errlen);
+
+/*
+ * Parses the XML event WeChat posts to the callback. For a QR scan
+ * (Event SCAN, or subscribe with an EventKey "qrscene_<scene>") fills
+ * openid and scene and returns 0; -1 for anything else.
+ */
+int	wx_parse_scan_event(const char *xml, size_t len, char *openid,
+	    size_t openid_len, char *scene, size_t scene_len);
+
+#endif
