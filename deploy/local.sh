@@ -29,10 +29,11 @@ PG_BIN=/usr/lib/postgresql/15/bin
 PACKAGES=(build-essential cmake pkg-config kore libjwt-dev libcjson-dev
 	libcurl4-openssl-dev libssl-dev libpq-dev libcsv-dev libxml2-dev
 	libcmocka-dev postgresql-15 postgresql-client-15 nginx-light wrk curl
-	openssl python3 ca-certificates)
+	openssl python3 ca-certificates acl)
 
 log() { printf '[local.sh] %s\n' "$*"; }
-as_user() { runuser -u "$RUN_USER" -- "$@"; }
+# Run as the unprivileged user from /, whatever the caller's directory.
+as_user() { (cd / && runuser -u "$RUN_USER" -- "$@"); }
 
 service_port() {
 	local i
@@ -60,6 +61,24 @@ deps() {
 	# Debian starts a system nginx on :80 at install; ours runs separately.
 	id -u "$RUN_USER" >/dev/null 2>&1 ||
 	    useradd --system --no-create-home --shell /usr/sbin/nologin "$RUN_USER"
+	grant_traversal
+}
+
+# The services and PostgreSQL run as $RUN_USER and must reach the checkout
+# (modules, configs, .run/). If a parent folder is private (a mktemp -d, a
+# home directory), grant that user search permission on it, and only that.
+grant_traversal() {
+	local dir=$ROOT
+	as_user test -x "$ROOT" -a -r "$ROOT/deploy/local.sh" && return 0
+	while [ "$dir" != / ]; do
+		if ! as_user test -x "$dir"; then
+			log "granting $RUN_USER search permission on $dir"
+			setfacl -m "u:$RUN_USER:x" "$dir"
+		fi
+		dir=$(dirname "$dir")
+	done
+	as_user test -r "$ROOT/deploy/local.sh" ||
+	    { log "$RUN_USER cannot read $ROOT"; exit 1; }
 }
 
 build() {

@@ -55,7 +55,8 @@ struct is_ctx {
 	char			*task_out;
 	u_int32_t		 task_outlen;
 
-	/* Handler-specific values, freed with the request. */
+	/* Handler-specific values; keep[] and user are freed with it. */
+	u_int64_t		 scratch[4];
 	char			*keep[16];
 	void			*user;
 	void			(*user_free)(void *);

@@ -10,6 +10,7 @@
 
 #include "iskore.h"
 #include "iscommon/config.h"
+#include "iscommon/generation.h"
 #include "iscommon/log.h"
 #include "iscommon/metrics.h"
 
@@ -57,8 +58,9 @@ kore_parent_configure(int argc, char **argv)
 	(void)argv;
 	if ((path = getenv("IS_CONFIG")) != NULL)
 		(void)is_config_load(path);
-	if (is_metrics_init(is_config_get("service.name", "is")) == -1)
-		kore_log(LOG_ERR, "metrics: shared memory unavailable");
+	if (is_metrics_init(is_config_get("service.name", "is")) == -1 ||
+	    is_gen_init() == -1)
+		kore_log(LOG_ERR, "shared memory unavailable");
 }
 
 const char *

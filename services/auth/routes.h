@@ -22,4 +22,12 @@ int	auth_new_refresh(struct is_ctx *, char **token, char hash[65]);
 int	auth_reply_weak_password(struct http_request *, const char *);
 char	*auth_num(struct is_ctx *, long);
 
+/* me_cache.c: /me answers cached per session; auth_changed(sub) after any
+ * change to an account (NULL: possibly any account). */
+struct is_gen_stamp;
+const char	*auth_me_cached(const struct is_claims *);
+void		 auth_me_store(const struct is_claims *,
+		    const struct is_gen_stamp *, const char *);
+void		 auth_changed(const char *sub);
+
 #endif

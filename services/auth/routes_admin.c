@@ -118,6 +118,7 @@ auth_admin_import(struct http_request *req)
 	case 2:
 		if (is_db_poll(req, c) == IS_PENDING)
 			return (KORE_RESULT_RETRY);
+		auth_changed(NULL);
 		return (import_reply(req, c, st));
 	}
 	return (is_reply_problem(req, "internal", NULL));
@@ -180,6 +181,7 @@ auth_admin_staff(struct http_request *req)
 	case 2:
 		if (is_db_poll(req, c) == IS_PENDING)
 			return (KORE_RESULT_RETRY);
+		auth_changed(NULL);
 		return (is_db_reply(req, c, 200));
 	}
 	return (is_reply_problem(req, "internal", NULL));

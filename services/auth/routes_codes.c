@@ -220,6 +220,8 @@ confirm_code(struct http_request *req, struct is_ctx *c, const char *login,
 	case 5:
 		if (is_db_poll(req, c) == IS_PENDING)
 			return (KORE_RESULT_RETRY);
+		/* Bindings change /me; a recovery ends every session. */
+		auth_changed(new_password == NULL ? c->claims.sub : NULL);
 		return (is_db_reply(req, c, 200));
 	}
 	return (is_reply_problem(req, "internal", NULL));

@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "routes.h"
+#include "iscommon/generation.h"
 #include "iscommon/log.h"
 
 int	auth_login(struct http_request *);
@@ -221,6 +222,10 @@ auth_refresh(struct http_request *req)
 	}
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (KORE_RESULT_RETRY);
+	/* A refused refresh may have revoked a token family (reuse). */
+	if (c->db_state != IS_DONE || c->db_value == NULL ||
+	    strstr(c->db_value, "\"error\"") != NULL)
+		auth_changed(NULL);
 	return (auth_reply_tokens(req, c, c->user, 200));
 }
 
@@ -239,23 +244,37 @@ auth_logout(struct http_request *req)
 	}
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (KORE_RESULT_RETRY);
+	auth_changed(c->claims.sub);
 	return (is_db_reply(req, c, 204));
 }
 
 int
 auth_me(struct http_request *req)
 {
-	struct is_ctx	*c = is_ctx_get(req);
+	struct is_ctx		*c = is_ctx_get(req);
+	struct is_gen_stamp	*stamp = (struct is_gen_stamp *)c->scratch;
+	const char		*cached;
+	cJSON			*doc;
+	int			 refused;
 
 	if (c->phase == 0) {
 		if (is_authenticate(req, c, IS_AUTH_ALLOW_MCP) == -1)
 			return (KORE_RESULT_OK);
+		if ((cached = auth_me_cached(&c->claims)) != NULL)
+			return (is_reply_json(req, 200, cached));
+		is_gen_stamp(c->claims.sub, stamp);
 		is_db_begin(req, c, sql_me, 2, (const char *[]){
 		    c->claims.sub, c->claims.sid });
 		c->phase = 1;
 	}
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (KORE_RESULT_RETRY);
+	if (c->db_state == IS_DONE && (doc = is_db_json(c)) != NULL) {
+		refused = is_json_str(doc, "error") != NULL;
+		cJSON_Delete(doc);
+		if (!refused)
+			auth_me_store(&c->claims, stamp, c->db_value);
+	}
 	return (is_db_reply(req, c, 200));
 }
 
@@ -294,6 +313,7 @@ auth_session_revoke(struct http_request *req)
 	}
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (KORE_RESULT_RETRY);
+	auth_changed(c->claims.sub);
 	return (is_db_reply(req, c, 204));
 }
 
@@ -361,6 +381,7 @@ auth_password_change(struct http_request *req)
 	case 4:
 		if (is_db_poll(req, c) == IS_PENDING)
 			return (KORE_RESULT_RETRY);
+		auth_changed(c->claims.sub);
 		return (auth_reply_tokens(req, c, NULL, 200));
 	}
 	return (is_reply_problem(req, "internal", NULL));

@@ -295,6 +295,8 @@ auth_wx_callback(struct http_request *req)
 		return (KORE_RESULT_RETRY);
 	if (c->db_state == IS_FAILED)
 		return (is_db_fail_reply(req, c));
+	/* The scene's account is not known here: a binding may have moved. */
+	auth_changed(NULL);
 	return (is_reply_text(req, 200, "text/plain", "success", 7));
 }
 
