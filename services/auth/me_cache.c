@@ -18,8 +18,8 @@
 #define ME_CACHE_SIZE	8192
 
 struct me_entry {
-	char			 sid[40];
-	char			 sub[40];
+	char			 sid[64];
+	char			 sub[64];
 	struct is_gen_stamp	 stamp;
 	u_int64_t		 expires;
 	char			*json;
