@@ -34,6 +34,16 @@ PACKAGES=(build-essential cmake pkg-config kore libjwt-dev libcjson-dev
 log() { printf '[local.sh] %s\n' "$*"; }
 # Run as the unprivileged user from /, whatever the caller's directory.
 as_user() { (cd / && runuser -u "$RUN_USER" -- "$@"); }
+# Start a long-running process as that user, in the background, with its
+# own pid in $RUN/NAME.pid (setpriv execs: no intermediate process).
+spawn_user() {
+	local name=$1
+	shift
+	(cd / && exec setpriv --reuid="$RUN_USER" --regid="$RUN_USER" \
+	    --init-groups -- env PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/ \
+	    "$@") >>"$RUN/logs/$name.log" 2>&1 &
+	echo $! >"$RUN/$name.pid"
+}
 
 service_port() {
 	local i
@@ -170,7 +180,7 @@ postgres_up() {
 render_kore_conf() {
 	local svc=$1 port body_max=65536 tasks=2
 	port=$(service_port "$svc")
-	[ "$svc" = auth ] && body_max=2200000 && tasks=4
+	[ "$svc" = auth ] && body_max=2200000
 	sed -e "s#@PORT@#$port#g" -e "s#@MODULE@#$BUILD/services/$svc/$svc.so#g" \
 	    -e "s#@WORKERS@#$WORKERS#g" -e "s#@RUN@#$RUN#g" \
 	    -e "s#@BODY_MAX@#$body_max#g" -e "s#@SECCOMP_TRACING@#${IS_SECCOMP_TRACING:-no}#g" -e "s#@TASK_THREADS@#$tasks#g" \
@@ -195,7 +205,6 @@ stop_pidfile() {
 services_down() {
 	local svc
 	for svc in "${SERVICES[@]}"; do
-		stop_pidfile "$RUN/$svc.launcher.pid"
 		stop_pidfile "$RUN/$svc.pid"
 	done
 	stop_pidfile "$RUN/deliverer.pid"
@@ -210,15 +219,13 @@ conf_value() {
 # IS_WECHAT_API_BASE names a real one, a local stand-in answers for them.
 fake_wechat_up() {
 	[ -n "${IS_WECHAT_API_BASE:-}" ] && return 0
-	as_user python3 "$ROOT/tests/fakes/fake_wechat.py" \
+	spawn_user fake_wechat python3 "$ROOT/tests/fakes/fake_wechat.py" \
 	    --port $((PORT_BASE + 90)) \
 	    --callback "http://127.0.0.1:$HTTP_PORT/api/v1/auth/wechat/callback" \
 	    --token "$(conf_value wechat.callback_token)" \
 	    --appid "$(conf_value wechat.appid)" --secret "$(conf_value wechat.secret)" \
 	    --mp-appid "$(conf_value wechat.mp_appid)" \
-	    --mp-secret "$(conf_value wechat.mp_secret)" \
-	    >>"$RUN/logs/fake_wechat.log" 2>&1 &
-	echo $! >"$RUN/fake_wechat.pid"
+	    --mp-secret "$(conf_value wechat.mp_secret)"
 }
 
 services_up() {
@@ -227,16 +234,14 @@ services_up() {
 	chown "$RUN_USER" "$RUN"
 	for svc in "${SERVICES[@]}"; do
 		render_kore_conf "$svc"
-		# Kore stays in the foreground (-f) under the launcher pid; -n/-r:
+		# Kore stays in the foreground (-f) with the recorded pid; -n/-r:
 		# it already runs unprivileged, so no chroot or privilege drop.
-		as_user env IS_CONFIG="$RUN/is.conf" IS_SERVICE_NAME="$svc" \
-		    stdbuf -oL -eL kore -c "$RUN/$svc.conf" -f -n -r \
-		    >>"$RUN/logs/$svc.log" 2>&1 &
-		echo $! >"$RUN/$svc.launcher.pid"
+		spawn_user "$svc" env IS_CONFIG="$RUN/is.conf" \
+		    IS_SERVICE_NAME="$svc" stdbuf -oL -eL \
+		    kore -c "$RUN/$svc.conf" -f -n -r
 	done
-	as_user env IS_CONFIG="$RUN/is.conf" "$BUILD/services/messaging/is-deliverer" \
-	    >>"$RUN/logs/deliverer.log" 2>&1 &
-	echo $! >"$RUN/deliverer.pid"
+	spawn_user deliverer env IS_CONFIG="$RUN/is.conf" \
+	    "$BUILD/services/messaging/is-deliverer"
 	fake_wechat_up
 }
 

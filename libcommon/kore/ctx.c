@@ -33,26 +33,42 @@ valid_request_id(const char *id)
 	return (1);
 }
 
+/*
+ * Kore calls the request's onfree again when it had to postpone freeing
+ * the request for a task still running (http_request_free), so this must be
+ * idempotent: every pointer is cleared once released.
+ */
 static void
 ctx_free(struct http_request *req)
 {
 	struct is_ctx	*c;
 	int		 i;
 
-	if ((c = http_state_get(req)) == NULL)
+	if ((c = http_state_get(req)) == NULL || c->released)
 		return;
+	c->released = 1;
 	if (c->db_started)
 		kore_pgsql_cleanup(&c->sql);
+	c->db_started = 0;
 	/* A running task keeps the request alive in Kore until it ends. */
-	for (i = 0; i < c->db_nparams; i++)
+	for (i = 0; i < c->db_nparams; i++) {
 		free(c->db_params[i]);
-	for (i = 0; i < (int)(sizeof(c->keep) / sizeof(c->keep[0])); i++)
+		c->db_params[i] = NULL;
+	}
+	c->db_nparams = 0;
+	for (i = 0; i < (int)(sizeof(c->keep) / sizeof(c->keep[0])); i++) {
 		free(c->keep[i]);
+		c->keep[i] = NULL;
+	}
 	free(c->db_value);
+	c->db_value = NULL;
 	free(c->task_out);
+	c->task_out = NULL;
 	cJSON_Delete(c->body);
+	c->body = NULL;
 	if (c->user != NULL && c->user_free != NULL)
 		c->user_free(c->user);
+	c->user = NULL;
 }
 
 struct is_ctx *

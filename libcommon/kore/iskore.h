@@ -33,6 +33,7 @@
 
 struct is_ctx {
 	int			 phase;
+	int			 released;	/* ctx_free ran */
 	char			 request_id[72];
 	u_int64_t		 start_ms;
 	struct is_claims	 claims;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "iskore.h"
+#include "iscommon/config.h"
 #include "iscommon/log.h"
 #include "iscommon/metrics.h"
 #include "iscommon/problem.h"
@@ -24,9 +25,12 @@ finish(struct http_request *req, int status)
 	ms = (double)(kore_time_ms() - c->start_ms);
 	is_metrics_observe(req->hdlr != NULL ? req->hdlr->func : req->path,
 	    status, ms);
-	/* Health probes and metrics scrapes would drown the access log. */
-	if (strstr(req->path, "/healthz") == NULL &&
-	    strstr(req->path, "/metrics") == NULL)
+	/*
+	 * nginx keeps the full access log; a service logs the requests worth
+	 * a look (errors, slow ones), unless log.access = all.
+	 */
+	if (status >= 400 || ms >= (double)is_config_int("log.slow_ms", 200) ||
+	    strcmp(is_config_get("log.access", "errors"), "all") == 0)
 		is_log_access(c->request_id, http_method_text(req->method),
 		    req->path, status, ms);
 }

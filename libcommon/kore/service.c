@@ -42,6 +42,8 @@ KORE_SECCOMP_FILTER("iscommon",
 	KORE_SYSCALL_ALLOW(eventfd2),
 	KORE_SYSCALL_ALLOW(pipe2),
 	KORE_SYSCALL_ALLOW(fcntl),
+	KORE_SYSCALL_ALLOW(setpriority),
+	KORE_SYSCALL_ALLOW(gettid),
 );
 
 struct is_jwt_keys	is_keys;
@@ -67,6 +69,14 @@ const char *
 is_service_name(void)
 {
 	return (service_name);
+}
+
+static void
+log_flush_timer(void *arg, u_int64_t now)
+{
+	(void)arg;
+	(void)now;
+	is_log_flush();
 }
 
 int
@@ -106,6 +116,8 @@ is_service_init(const struct is_service *svc)
 	}
 	if (svc->init != NULL && svc->init() == -1)
 		return (KORE_RESULT_ERROR);
+	kore_timer_add(log_flush_timer, 1000, NULL, 0);
 	is_log("info", NULL, "%s worker ready", svc->name);
+	is_log_flush();
 	return (KORE_RESULT_OK);
 }

@@ -11,13 +11,26 @@
 #include "iscommon/log.h"
 
 static char	service_name[32] = "is";
+static char	stream_buf[64 * 1024];
 
 static void	emit(cJSON *);
 
+/*
+ * Lines are block-buffered (one write per 64 KiB, not one per request);
+ * services call is_log_flush() from a timer so a quiet service still shows
+ * its last lines within a second. Errors are flushed at once.
+ */
 void
 is_log_init(const char *service)
 {
 	snprintf(service_name, sizeof(service_name), "%s", service);
+	setvbuf(stderr, stream_buf, _IOFBF, sizeof(stream_buf));
+}
+
+void
+is_log_flush(void)
+{
+	fflush(stderr);
 }
 
 static void
@@ -58,6 +71,8 @@ is_log(const char *level, const char *request_id, const char *fmt, ...)
 		cJSON_AddStringToObject(obj, "request_id", request_id);
 	cJSON_AddStringToObject(obj, "msg", msg);
 	emit(obj);
+	if (strcmp(level, "error") == 0)
+		fflush(stderr);
 }
 
 void

@@ -3,7 +3,10 @@
  * a login never stalls the worker's other requests. Input arrives on the
  * task channel as NUL-separated fields; the answer is written back.
  */
+#include <sys/resource.h>
+
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -13,6 +16,21 @@
 
 #define TASK_IN_MAX	1024
 
+/*
+ * Hashing threads run at a lower priority than the event loop, so a burst
+ * of logins takes spare CPU and never the time of requests already served.
+ */
+static void
+lower_priority(void)
+{
+	static __thread int	done;
+
+	if (!done) {
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+		done = 1;
+	}
+}
+
 int
 auth_task_verify(struct kore_task *t)
 {
@@ -21,6 +39,7 @@ auth_task_verify(struct kore_task *t)
 	u_int32_t	n;
 	char		ok;
 
+	lower_priority();
 	n = kore_task_channel_read(t, buf, sizeof(buf) - 1);
 	if (n >= sizeof(buf) - 1)
 		return (KORE_RESULT_ERROR);
@@ -42,6 +61,7 @@ auth_task_hash(struct kore_task *t)
 	char		*hash;
 	u_int32_t	n;
 
+	lower_priority();
 	n = kore_task_channel_read(t, buf, sizeof(buf) - 1);
 	if (n >= sizeof(buf) - 1)
 		return (KORE_RESULT_ERROR);

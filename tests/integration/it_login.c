@@ -1,5 +1,7 @@
 /* Login, forced password change, refresh rotation and reuse detection,
  * logout, sessions, lockout, /me. */
+#include <curl/curl.h>
+
 #include "itest.h"
 
 #define PASSWORD	"Str0ng-Pass-2026"
@@ -222,6 +224,46 @@ test_lockout_after_repeated_failures(void **state)
 	    "AND a.action = 'login.locked'", id), 1);
 }
 
+/*
+ * Clients that hang up while their password is being hashed must not hurt
+ * the worker (Kore frees such a request twice: once postponed).
+ */
+static void
+test_disconnect_during_login_is_harmless(void **state)
+{
+	struct it_resp	 r;
+	char		*tok;
+	int		 i;
+
+	(void)state;
+	for (i = 0; i < 8; i++) {
+		CURL *curl = curl_easy_init();
+		struct curl_slist *h = curl_slist_append(NULL,
+		    "Content-Type: application/json");
+		char url[256];
+		snprintf(url, sizeof(url), "%s/api/v1/auth/login",
+		    getenv("IS_TEST_URL") ? getenv("IS_TEST_URL") :
+		    "http://127.0.0.1:18080");
+		curl_easy_setopt(curl, CURLOPT_URL, url);
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "{\"account\":"
+		    "\"2023S0001\",\"password\":\"whatever-1\"}");
+		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 3L);
+		curl_easy_perform(curl);
+		curl_slist_free_all(h);
+		curl_easy_cleanup(curl);
+	}
+	sleep(1);
+	for (i = 0; i < 4; i++) {
+		tok = it_login("2023S0001", it_demo_password(), NULL);
+		assert_non_null(tok);
+		it_get("/api/v1/auth/me", tok, &r);
+		assert_int_equal(r.status, 200);
+		it_free(&r);
+		free(tok);
+	}
+}
+
 int
 main(void)
 {
@@ -232,6 +274,7 @@ main(void)
 		cmocka_unit_test(test_refresh_rotation_and_reuse_detection),
 		cmocka_unit_test(test_logout_and_sessions),
 		cmocka_unit_test(test_lockout_after_repeated_failures),
+		cmocka_unit_test(test_disconnect_during_login_is_harmless),
 	};
 
 	it_init();
