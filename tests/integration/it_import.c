@@ -155,6 +155,70 @@ test_staff_accounts_with_roles_and_scopes(void **state)
 	free(admin);
 }
 
+/* The command-line import shares the parser and the SQL with the API. */
+static void
+test_command_line_import(void **state)
+{
+	char	 id[16], path[] = "/tmp/is-import-XXXXXX", cmd[512];
+	FILE	*fp;
+	int	 fd;
+
+	(void)state;
+	it_unique(id, sizeof(id), "K");
+	fd = mkstemp(path);
+	fp = fdopen(fd, "w");
+	fprintf(fp, "student_id,family_name,given_name,school,degree,cohort\n"
+	    "%s,CLI,Imported,School of Computing,bachelor,2025\n"
+	    "x!,BAD,Row,School of Computing,bachelor,2025\n", id);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "IS_CONFIG=%s %s import-students %s "
+	    "> %s.out", getenv("IS_TEST_CONFIG"), IS_ADMIN_BIN, path, path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.accounts WHERE "
+	    "login = $1 AND family_name = 'CLI' AND must_change_password", id),
+	    1);
+	snprintf(cmd, sizeof(cmd), "grep -q '\"row\":\\s*2' %s.out || grep -q "
+	    "'\"row\": 2' %s.out", path, path);
+	assert_int_equal(system(cmd), 0);
+	/* Running it again updates, never duplicates. */
+	snprintf(cmd, sizeof(cmd), "IS_CONFIG=%s %s import-students %s "
+	    "> /dev/null", getenv("IS_TEST_CONFIG"), IS_ADMIN_BIN, path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.accounts WHERE "
+	    "lower(login) = lower($1)", id), 1);
+	unlink(path);
+	snprintf(cmd, sizeof(cmd), "%s.out", path);
+	unlink(cmd);
+}
+
+static long
+can_read(const char *caller, const char *student)
+{
+	char	sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT auth.can_read_student("
+	    "(SELECT id FROM auth.accounts WHERE login = '%s'),"
+	    "(SELECT id FROM auth.accounts WHERE login = $1))::int", caller);
+	return (it_sql_long(sql, student));
+}
+
+/* Scopes: counsellor -> their students, secretary -> their school. */
+static void
+test_scope_rules(void **state)
+{
+	(void)state;
+	assert_int_equal(can_read("2023S0001", "2023S0001"), 1);
+	assert_int_equal(can_read("2023S0001", "2023S0002"), 0);
+	assert_int_equal(can_read("C0001", "2023S0001"), 1);
+	assert_int_equal(can_read("C0001", "2024S0003"), 0);
+	/* S0001 is the School of Computing's secretary. */
+	assert_int_equal(can_read("S0001", "2023S0002"), 1);
+	assert_int_equal(can_read("S0001", "2024S0003"), 0);
+	assert_int_equal(can_read("IO0001", "2024S0003"), 1);
+	assert_int_equal(can_read("F0001", "2024S0003"), 1);
+	assert_int_equal(can_read("T0001", "2023S0001"), 0);
+}
+
 int
 main(void)
 {
@@ -163,6 +227,8 @@ main(void)
 		cmocka_unit_test(test_import_refuses_unusable_files),
 		cmocka_unit_test(test_admin_endpoints_need_admin),
 		cmocka_unit_test(test_staff_accounts_with_roles_and_scopes),
+		cmocka_unit_test(test_command_line_import),
+		cmocka_unit_test(test_scope_rules),
 	};
 
 	it_init();

@@ -16,6 +16,7 @@
 #include "iscommon/config.h"
 #include "iscommon/crypto.h"
 #include "iscommon/csvimport.h"
+#include "iscommon/generation.h"
 #include "iscommon/jwt.h"
 #include "iscommon/metrics.h"
 #include "iscommon/problem.h"
@@ -380,6 +381,25 @@ test_metrics(void **state)
 	free(text);
 }
 
+static void
+test_generations(void **state)
+{
+	struct is_gen_stamp	a, b;
+
+	(void)state;
+	assert_int_equal(is_gen_init(), 0);
+	is_gen_stamp("account-1", &a);
+	is_gen_stamp("account-2", &b);
+	assert_true(is_gen_current("account-1", &a));
+	is_gen_bump("account-1");
+	assert_false(is_gen_current("account-1", &a));
+	assert_true(is_gen_current("account-2", &b));
+	is_gen_stamp("account-1", &a);
+	is_gen_bump_all();
+	assert_false(is_gen_current("account-1", &a));
+	assert_false(is_gen_current("account-2", &b));
+}
+
 int
 main(void)
 {
@@ -396,6 +416,7 @@ main(void)
 		cmocka_unit_test(test_jwt_roundtrip_and_checks),
 		cmocka_unit_test(test_csv_students),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_generations),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
