@@ -167,6 +167,28 @@ LANGUAGE sql STABLE AS $$
 	WHERE a.id = p_account AND s.id = p_session;
 $$;
 
+-- Opens a session (a refresh-token family) for p_account; p_openid is the
+-- WeChat identity it was opened with, if any.
+CREATE FUNCTION auth.open_session(p_account uuid, p_client text,
+    p_user_agent text, p_openid text, p_refresh_hash text,
+    p_refresh_ttl integer, p_action text, p_request_id text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_sid	uuid;
+BEGIN
+	INSERT INTO auth.sessions (account_id, client, user_agent,
+	    wechat_openid, expires_at)
+	VALUES (p_account, p_client, left(p_user_agent, 300), p_openid,
+	    now() + make_interval(secs => p_refresh_ttl))
+	RETURNING id INTO v_sid;
+	INSERT INTO auth.refresh_tokens (token_hash, session_id, expires_at)
+	VALUES (p_refresh_hash, v_sid,
+	    now() + make_interval(secs => p_refresh_ttl));
+	PERFORM auth.audit(p_account, p_action, p_account,
+	    jsonb_build_object('session', v_sid), p_request_id, p_client);
+	RETURN auth.claims(p_account, v_sid);
+END $$;
+
 -- First half of a login: the stored hash (NULL when unknown) and lockout.
 CREATE FUNCTION auth.login_lookup(p_login text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
@@ -188,7 +210,6 @@ CREATE FUNCTION auth.login_finish(p_login text, p_account uuid, p_ok boolean,
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_fail	auth.login_failures;
-	v_sid	uuid;
 BEGIN
 	SELECT * INTO v_fail FROM auth.login_failures
 	    WHERE login = lower(p_login) FOR UPDATE;
@@ -218,17 +239,8 @@ BEGIN
 		RETURN auth.err('invalid-credentials');
 	END IF;
 	DELETE FROM auth.login_failures WHERE login = lower(p_login);
-	INSERT INTO auth.sessions (account_id, client, user_agent,
-	    wechat_openid, expires_at)
-	VALUES (p_account, p_client, left(p_user_agent, 300), p_wechat,
-	    now() + make_interval(secs => p_refresh_ttl))
-	RETURNING id INTO v_sid;
-	INSERT INTO auth.refresh_tokens (token_hash, session_id, expires_at)
-	VALUES (p_refresh_hash, v_sid,
-	    now() + make_interval(secs => p_refresh_ttl));
-	PERFORM auth.audit(p_account, 'login', p_account,
-	    jsonb_build_object('session', v_sid), p_request_id, p_client);
-	RETURN auth.claims(p_account, v_sid);
+	RETURN auth.open_session(p_account, p_client, p_user_agent, p_wechat,
+	    p_refresh_hash, p_refresh_ttl, 'login', p_request_id);
 END $$;
 
 -- Rotates a refresh token. Presenting an already-rotated token means it

@@ -1,27 +1,6 @@
 -- WeChat: binding by scanning a personal QR (official account scene
 -- ticket), web login by scan, and mini-program login with a wx.login code.
 
--- Opens a session for p_account on behalf of a WeChat identity.
-CREATE FUNCTION auth.open_session(p_account uuid, p_client text,
-    p_user_agent text, p_openid text, p_refresh_hash text,
-    p_refresh_ttl integer, p_request_id text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_sid	uuid;
-BEGIN
-	INSERT INTO auth.sessions (account_id, client, user_agent,
-	    wechat_openid, expires_at)
-	VALUES (p_account, p_client, left(p_user_agent, 300), p_openid,
-	    now() + make_interval(secs => p_refresh_ttl))
-	RETURNING id INTO v_sid;
-	INSERT INTO auth.refresh_tokens (token_hash, session_id, expires_at)
-	VALUES (p_refresh_hash, v_sid,
-	    now() + make_interval(secs => p_refresh_ttl));
-	PERFORM auth.audit(p_account, 'login.wechat', p_account,
-	    jsonb_build_object('session', v_sid), p_request_id, p_client);
-	RETURN auth.claims(p_account, v_sid);
-END $$;
-
 -- A binding ticket (p_account set) or a login ticket. Binding over an
 -- existing binding needs p_confirm_rebind: the old one is deleted when the
 -- new WeChat scans.
@@ -129,7 +108,8 @@ BEGIN
 	UPDATE auth.wechat_tickets SET state = 'consumed'
 	WHERE scene_hash = p_scene_hash;
 	RETURN auth.open_session(v_t.account_id, 'web', p_user_agent,
-	    v_t.scanned_openid, p_refresh_hash, p_refresh_ttl, p_request_id);
+	    v_t.scanned_openid, p_refresh_hash, p_refresh_ttl, 'login.wechat',
+	    p_request_id);
 END $$;
 
 -- Mini-program login: the openid jscode2session returned must be bound.
@@ -146,7 +126,8 @@ BEGIN
 		RETURN auth.err('wechat-not-bound');
 	END IF;
 	RETURN auth.open_session(v_account, 'miniprogram', p_user_agent,
-	    p_openid, p_refresh_hash, p_refresh_ttl, p_request_id);
+	    p_openid, p_refresh_hash, p_refresh_ttl, 'login.wechat',
+	    p_request_id);
 END $$;
 
 -- Which WeChat identity is bound to an account now (other services compare

@@ -227,8 +227,9 @@ confirm_code(struct http_request *req, struct is_ctx *c, const char *login,
 	return (is_reply_problem(req, "internal", NULL));
 }
 
-int
-auth_email_confirm(struct http_request *req)
+/* Second half of a binding: the code sent to the address or number. */
+static int
+bind_confirm(struct http_request *req, const char *purpose)
 {
 	struct is_ctx	*c = is_ctx_get(req);
 
@@ -238,23 +239,20 @@ auth_email_confirm(struct http_request *req)
 			return (KORE_RESULT_OK);
 		c->phase = 1;
 	}
-	return (confirm_code(req, c, c->claims.account, "bind-email",
+	return (confirm_code(req, c, c->claims.account, purpose,
 	    is_json_str(c->body, "code"), NULL));
+}
+
+int
+auth_email_confirm(struct http_request *req)
+{
+	return (bind_confirm(req, "bind-email"));
 }
 
 int
 auth_mobile_confirm(struct http_request *req)
 {
-	struct is_ctx	*c = is_ctx_get(req);
-
-	if (c->phase == 0) {
-		if (is_authenticate(req, c, 0) == -1 ||
-		    is_read_json(req, c, confirm_spec) == -1)
-			return (KORE_RESULT_OK);
-		c->phase = 1;
-	}
-	return (confirm_code(req, c, c->claims.account, "bind-mobile",
-	    is_json_str(c->body, "code"), NULL));
+	return (bind_confirm(req, "bind-mobile"));
 }
 
 /* Always 202: the answer never tells whether the account exists. */
