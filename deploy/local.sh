@@ -178,7 +178,7 @@ postgres_up() {
 }
 
 render_kore_conf() {
-	local svc=$1 port body_max=65536 tasks=2
+	local svc=$1 port body_max=65536 tasks=1
 	port=$(service_port "$svc")
 	[ "$svc" = auth ] && body_max=2200000
 	sed -e "s#@PORT@#$port#g" -e "s#@MODULE@#$BUILD/services/$svc/$svc.so#g" \

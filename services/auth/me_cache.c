@@ -4,7 +4,9 @@
  * generation (libcommon generation.c): any handler that changes an account,
  * a session or a binding bumps it, so every worker of this instance sees the
  * change at once. A short TTL (auth.me_cache_ms) bounds staleness from other
- * writers (another auth instance, is-admin).
+ * writers (another auth instance, is-admin). When only the TTL ran out, one
+ * request refreshes the entry while the others are still answered from it,
+ * so an expiry never sends every concurrent caller to the database at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@ struct me_entry {
 	char			 sub[64];
 	struct is_gen_stamp	 stamp;
 	u_int64_t		 expires;
+	u_int64_t		 refreshing_until;
 	char			*json;
 };
 
@@ -43,11 +46,19 @@ const char *
 auth_me_cached(const struct is_claims *c)
 {
 	struct me_entry	*e = slot(c->sid);
+	u_int64_t	 now;
 
 	if (e->json == NULL || strcmp(e->sid, c->sid) != 0 ||
-	    strcmp(e->sub, c->sub) != 0 || kore_time_ms() > e->expires ||
-	    !is_gen_current(c->sub, &e->stamp))
+	    strcmp(e->sub, c->sub) != 0 || !is_gen_current(c->sub, &e->stamp))
 		return (NULL);
+	now = kore_time_ms();
+	if (now <= e->expires)
+		return (e->json);
+	/* Expired by age only: this caller refreshes, the others wait not. */
+	if (now > e->refreshing_until) {
+		e->refreshing_until = now + 1000;
+		return (NULL);
+	}
 	return (e->json);
 }
 
@@ -66,6 +77,7 @@ auth_me_store(const struct is_claims *c, const struct is_gen_stamp *stamp,
 	snprintf(e->sid, sizeof(e->sid), "%s", c->sid);
 	snprintf(e->sub, sizeof(e->sub), "%s", c->sub);
 	e->stamp = *stamp;
+	e->refreshing_until = 0;
 	e->expires = kore_time_ms() +
 	    (u_int64_t)is_config_int("auth.me_cache_ms", 2000);
 }

@@ -26,7 +26,7 @@ lower_priority(void)
 	static __thread int	done;
 
 	if (!done) {
-		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 		done = 1;
 	}
 }
