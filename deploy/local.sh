@@ -258,6 +258,7 @@ nginx_up() {
 	    -e "s#@CODES_BURST@#${IS_NGINX_CODES_BURST:-5}#g" \
 	    "$ROOT/deploy/nginx/nginx.conf.in" >"$RUN/nginx/nginx.conf"
 	printf '%s' "$up" >"$RUN/nginx/upstreams.conf"
+	cp "$ROOT/deploy/nginx/upstream-errors.conf" "$RUN/nginx/upstream-errors.conf"
 	nginx -t -q -c "$RUN/nginx/nginx.conf" -p "$RUN/nginx/"
 	if [ -f "$RUN/nginx/nginx.pid" ] && kill -0 "$(cat "$RUN/nginx/nginx.pid")" 2>/dev/null; then
 		nginx -c "$RUN/nginx/nginx.conf" -p "$RUN/nginx/" -s reload

@@ -116,8 +116,17 @@ test_nginx_errors_are_problems(void **state)
 	it_assert_problem(&r, 413, "payload-too-large");
 	it_free(&r);
 	free(big);
+	/* Wrong methods, at nginx (login) and at Kore (sessions). */
 	it_request("DELETE", "/api/v1/auth/login", NULL, NULL, NULL, 0, &r);
-	assert_true(r.status == 405 || r.status == 404);
+	it_assert_problem(&r, 405, "method-not-allowed");
+	it_free(&r);
+	it_request("PUT", "/api/v1/auth/sessions", NULL, "application/json",
+	    "{}", 2, &r);
+	it_assert_problem(&r, 405, "method-not-allowed");
+	it_free(&r);
+	it_request("POST", "/api/v1/auth/me", NULL, "application/json", "{}",
+	    2, &r);
+	it_assert_problem(&r, 405, "method-not-allowed");
 	it_free(&r);
 }
 
