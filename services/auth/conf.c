@@ -13,7 +13,7 @@ auth_conf_load(struct auth_conf *c)
 	c->initial_password = is_config_get("auth.initial_password",
 	    "Welcome@HIT2026");
 	c->password_min_length = is_config_int("auth.password_min_length", 8);
-	c->scrypt.n = (unsigned long)is_config_int("auth.scrypt_n", 16384);
+	c->scrypt.n = (unsigned long)is_config_int("auth.scrypt_n", 32768);
 	c->scrypt.r = (unsigned long)is_config_int("auth.scrypt_r", 8);
 	c->scrypt.p = (unsigned long)is_config_int("auth.scrypt_p", 1);
 	c->email_domain = is_config_get("auth.student_email_domain",

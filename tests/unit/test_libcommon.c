@@ -324,6 +324,55 @@ test_jwt_roundtrip_and_checks(void **state)
 	unlink(pub);
 }
 
+/* RS256 works too, and an ES256 token is refused by an RS256 verifier. */
+static void
+test_jwt_rs256(void **state)
+{
+	struct is_jwt_keys	 rs, es;
+	struct is_claims	 c, out;
+	char			 priv[] = "/tmp/is-rsa-XXXXXX";
+	char			 pub[] = "/tmp/is-rsap-XXXXXX";
+	char			 epriv[] = "/tmp/is-ec-XXXXXX";
+	char			 epub[] = "/tmp/is-ecp-XXXXXX";
+	char			 cmd[512], *tok;
+	time_t			 now = time(NULL);
+	int			 fd;
+
+	(void)state;
+	fd = mkstemp(priv);
+	close(fd);
+	fd = mkstemp(pub);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "openssl genpkey -algorithm RSA -pkeyopt "
+	    "rsa_keygen_bits:2048 -out %s 2>/dev/null && openssl pkey -in %s "
+	    "-pubout -out %s", priv, priv, pub);
+	assert_int_equal(system(cmd), 0);
+	write_keys(epriv, epub);
+	assert_int_equal(is_jwt_keys_load(&rs, "RS256", "i", "a", priv, pub,
+	    60), 0);
+	assert_int_equal(is_jwt_keys_load(&es, "ES256", "i", "a", epriv, epub,
+	    60), 0);
+	memset(&c, 0, sizeof(c));
+	strcpy(c.sub, "u");
+	strcpy(c.account, "A0001");
+	strcpy(c.sid, "s");
+	strcpy(c.client, "web");
+	tok = is_jwt_sign(&rs, &c, now);
+	assert_non_null(tok);
+	assert_int_equal(is_jwt_verify(&rs, tok, now, &out), 0);
+	assert_int_equal(is_jwt_verify(&es, tok, now, &out), -1);
+	free(tok);
+	tok = is_jwt_sign(&es, &c, now);
+	assert_int_equal(is_jwt_verify(&rs, tok, now, &out), -1);
+	free(tok);
+	is_jwt_keys_free(&rs);
+	is_jwt_keys_free(&es);
+	unlink(priv);
+	unlink(pub);
+	unlink(epriv);
+	unlink(epub);
+}
+
 static void
 test_csv_students(void **state)
 {
@@ -414,6 +463,7 @@ main(void)
 		cmocka_unit_test(test_password_hash),
 		cmocka_unit_test(test_random_and_hashes),
 		cmocka_unit_test(test_jwt_roundtrip_and_checks),
+		cmocka_unit_test(test_jwt_rs256),
 		cmocka_unit_test(test_csv_students),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_generations),
