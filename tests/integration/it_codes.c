@@ -63,6 +63,28 @@ test_bind_university_email(void **state)
 	assert_int_equal(it_sql_long("SELECT count(*) FROM messaging.outbox "
 	    "WHERE recipient = $1 AND status = 'sent' AND body = '[redacted]'",
 	    email), 1);
+	/* Operators see its delivery status, never the code. */
+	{
+		char path[256], *admin = it_admin_token();
+		cJSON *row;
+		snprintf(path, sizeof(path), "/api/v1/messaging/outbox?to=%s"
+		    "&status=sent", email);
+		it_get(path, admin, &r);
+		assert_int_equal(r.status, 200);
+		row = cJSON_GetArrayItem(r.json, 0);
+		assert_non_null(row);
+		assert_string_equal(cJSON_GetObjectItem(row, "status")->valuestring,
+		    "sent");
+		assert_true(cJSON_IsNull(cJSON_GetObjectItem(row, "body")));
+		it_free(&r);
+		it_get("/api/v1/messaging/outbox?status=lost", admin, &r);
+		it_assert_problem(&r, 422, "validation");
+		it_free(&r);
+		it_get("/api/v1/messaging/outbox", tok, &r);
+		it_assert_problem(&r, 403, "forbidden");
+		it_free(&r);
+		free(admin);
+	}
 	free(code);
 	free(tok);
 }
