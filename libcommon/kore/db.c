@@ -195,3 +195,26 @@ is_db_reply(struct http_request *req, struct is_ctx *c, int ok)
 		return (is_reply_empty(req, 204));
 	return (is_reply_json(req, ok, c->db_value));
 }
+
+/*
+ * The value of a query that is not the last step of a handler: the
+ * parsed document, owned by the caller. NULL when it has already answered
+ * (the database failed, there was no value, or the value is a refusal
+ * document): the handler then returns KORE_RESULT_OK.
+ */
+cJSON *
+is_db_result(struct http_request *req, struct is_ctx *c)
+{
+	cJSON	*doc;
+
+	if (c->db_state == IS_FAILED || (doc = is_db_json(c)) == NULL) {
+		is_db_fail_reply(req, c);
+		return (NULL);
+	}
+	if (is_json_str(doc, "error") != NULL) {
+		cJSON_Delete(doc);
+		is_db_reply(req, c, 200);
+		return (NULL);
+	}
+	return (doc);
+}

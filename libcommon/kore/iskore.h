@@ -93,6 +93,7 @@ void		 is_db_begin(struct http_request *, struct is_ctx *,
 		    const char *query, int n, const char *const *params);
 int		 is_db_poll(struct http_request *, struct is_ctx *);
 cJSON		*is_db_json(struct is_ctx *);
+cJSON		*is_db_result(struct http_request *, struct is_ctx *);
 int		 is_db_reply(struct http_request *, struct is_ctx *, int);
 int		 is_db_fail_reply(struct http_request *, struct is_ctx *);
 

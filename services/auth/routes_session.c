@@ -109,14 +109,8 @@ auth_reply_tokens(struct http_request *req, struct is_ctx *c,
 	cJSON			*doc, *out;
 	char			*access;
 
-	if (c->db_state == IS_FAILED)
-		return (is_db_fail_reply(req, c));
-	if ((doc = is_db_json(c)) == NULL)
-		return (is_reply_problem(req, "unauthorized", NULL));
-	if (is_json_str(doc, "error") != NULL) {
-		cJSON_Delete(doc);
-		return (is_db_reply(req, c, 200));
-	}
+	if ((doc = is_db_result(req, c)) == NULL)
+		return (KORE_RESULT_OK);
 	if (auth_claims_from_json(doc, &claims) == -1) {
 		cJSON_Delete(doc);
 		return (is_reply_problem(req, "internal", NULL));
@@ -156,8 +150,8 @@ auth_login(struct http_request *req)
 	case 1:
 		if (is_db_poll(req, c) == IS_PENDING)
 			return (KORE_RESULT_RETRY);
-		if (c->db_state == IS_FAILED || (doc = is_db_json(c)) == NULL)
-			return (is_db_fail_reply(req, c));
+		if ((doc = is_db_result(req, c)) == NULL)
+			return (KORE_RESULT_OK);
 		locked_for = is_json_int(doc, "locked_for", 0);
 		if (locked_for > 0) {
 			cJSON_Delete(doc);
@@ -348,8 +342,8 @@ auth_password_change(struct http_request *req)
 	case 1:
 		if (is_db_poll(req, c) == IS_PENDING)
 			return (KORE_RESULT_RETRY);
-		if (c->db_state == IS_FAILED || (doc = is_db_json(c)) == NULL)
-			return (is_db_fail_reply(req, c));
+		if ((doc = is_db_result(req, c)) == NULL)
+			return (KORE_RESULT_OK);
 		hash = is_json_str(doc, "hash");
 		auth_begin_verify(req, c,
 		    is_json_str(c->body, "current_password"),

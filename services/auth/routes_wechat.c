@@ -186,12 +186,8 @@ ticket_flow(struct http_request *req, struct is_ctx *c, const char *kind)
 	case 2:
 		if (is_db_poll(req, c) == IS_PENDING)
 			return (KORE_RESULT_RETRY);
-		if (c->db_state == IS_FAILED || (doc = is_db_json(c)) == NULL)
-			return (is_db_fail_reply(req, c));
-		if (is_json_str(doc, "error") != NULL) {
-			cJSON_Delete(doc);
-			return (is_db_reply(req, c, 200));
-		}
+		if ((doc = is_db_result(req, c)) == NULL)
+			return (KORE_RESULT_OK);
 		cJSON_Delete(doc);
 		call = cJSON_CreateObject();
 		cJSON_AddStringToObject(call, "op", "qr");
