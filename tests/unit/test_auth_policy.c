@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "auth.h"
+#include "wechat.h"
 
 static void
 test_password_policy(void **state)
@@ -94,6 +95,48 @@ test_claims_from_json(void **state)
 	cJSON_Delete(doc);
 }
 
+static void
+test_wechat_scan_events(void **state)
+{
+	char		 openid[64], scene[80];
+	const char	*scan = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName>"
+	    "<FromUserName><![CDATA[oABCDEF123]]></FromUserName>"
+	    "<CreateTime>1</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+	    "<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[bXYZ]]>"
+	    "</EventKey></xml>";
+	const char	*subscribe = "<xml><FromUserName>oABCDEF123</FromUserName>"
+	    "<MsgType>event</MsgType><Event>subscribe</Event>"
+	    "<EventKey>qrscene_lQRS</EventKey></xml>";
+	const char	*plain = "<xml><FromUserName>oABCDEF123</FromUserName>"
+	    "<MsgType>event</MsgType><Event>subscribe</Event>"
+	    "<EventKey></EventKey></xml>";
+	const char	*text = "<xml><FromUserName>oABCDEF123</FromUserName>"
+	    "<MsgType>text</MsgType><Content>hi</Content></xml>";
+	const char	*xxe = "<?xml version=\"1.0\"?><!DOCTYPE xml [<!ENTITY "
+	    "e SYSTEM \"file:///etc/passwd\">]><xml><FromUserName>oABCDEF123"
+	    "</FromUserName><MsgType>event</MsgType><Event>SCAN</Event>"
+	    "<EventKey>&e;</EventKey></xml>";
+
+	(void)state;
+	assert_int_equal(wx_parse_scan_event(scan, strlen(scan), openid,
+	    sizeof(openid), scene, sizeof(scene)), 0);
+	assert_string_equal(openid, "oABCDEF123");
+	assert_string_equal(scene, "bXYZ");
+	assert_int_equal(wx_parse_scan_event(subscribe, strlen(subscribe),
+	    openid, sizeof(openid), scene, sizeof(scene)), 0);
+	assert_string_equal(scene, "lQRS");
+	assert_int_equal(wx_parse_scan_event(plain, strlen(plain), openid,
+	    sizeof(openid), scene, sizeof(scene)), -1);
+	assert_int_equal(wx_parse_scan_event(text, strlen(text), openid,
+	    sizeof(openid), scene, sizeof(scene)), -1);
+	assert_int_equal(wx_parse_scan_event("<xml", 4, openid, sizeof(openid),
+	    scene, sizeof(scene)), -1);
+	/* External entities are never loaded. */
+	if (wx_parse_scan_event(xxe, strlen(xxe), openid, sizeof(openid),
+	    scene, sizeof(scene)) == 0)
+		assert_null(strstr(scene, "root:"));
+}
+
 int
 main(void)
 {
@@ -103,6 +146,7 @@ main(void)
 		cmocka_unit_test(test_student_email),
 		cmocka_unit_test(test_wechat_signature),
 		cmocka_unit_test(test_claims_from_json),
+		cmocka_unit_test(test_wechat_scan_events),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
