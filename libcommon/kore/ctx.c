@@ -309,3 +309,21 @@ is_query_get(struct http_request *req, struct is_ctx *c, const char *name,
 	}
 	return (-1);
 }
+
+/*
+ * The common start of a handler: authenticate (unless IS_PUBLIC), check the
+ * caller holds one of roles (when given), read the body against spec (when
+ * given). 0 to go on; -1 when it has answered (the handler returns OK).
+ */
+int
+is_enter(struct http_request *req, struct is_ctx *c, int flags,
+    const char *const *roles, const struct is_field *spec)
+{
+	if (!(flags & IS_PUBLIC) && is_authenticate(req, c, flags) == -1)
+		return (-1);
+	if (roles != NULL && is_require_role(req, c, roles) == -1)
+		return (-1);
+	if (spec != NULL && is_read_json(req, c, spec) == -1)
+		return (-1);
+	return (0);
+}

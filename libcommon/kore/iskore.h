@@ -30,6 +30,7 @@
 
 /* Flags for is_authenticate(). */
 #define IS_AUTH_ALLOW_MCP	0x01	/* allowed before the password change */
+#define IS_PUBLIC		0x02	/* is_enter(): no token needed */
 
 struct is_ctx {
 	int			 phase;
@@ -81,6 +82,8 @@ char		*is_ctx_keep(struct is_ctx *, const char *);
 const char	*is_client_type(struct http_request *);
 int		 is_read_json(struct http_request *, struct is_ctx *,
 		    const struct is_field *);
+int		 is_enter(struct http_request *, struct is_ctx *, int,
+		    const char *const *roles, const struct is_field *spec);
 int		 is_read_raw(struct http_request *, char **, size_t *,
 		    size_t);
 int		 is_query_get(struct http_request *, struct is_ctx *,

@@ -80,8 +80,7 @@ auth_admin_import(struct http_request *req)
 
 	switch (c->phase) {
 	case 0:
-		if (is_authenticate(req, c, 0) == -1 ||
-		    is_require_role(req, c, admin_only) == -1)
+		if (is_enter(req, c, 0, admin_only, NULL) == -1)
 			return (KORE_RESULT_OK);
 		if (!http_request_header(req, "content-type", &ctype) ||
 		    strncasecmp(ctype, "text/csv", 8) != 0)
@@ -158,9 +157,7 @@ auth_admin_staff(struct http_request *req)
 
 	switch (c->phase) {
 	case 0:
-		if (is_authenticate(req, c, 0) == -1 ||
-		    is_require_role(req, c, admin_only) == -1 ||
-		    is_read_json(req, c, staff_spec) == -1 ||
+		if (is_enter(req, c, 0, admin_only, staff_spec) == -1 ||
 		    check_staff_lists(req, c->body) == -1)
 			return (KORE_RESULT_OK);
 		auth_begin_hash(req, c, auth_conf.initial_password);

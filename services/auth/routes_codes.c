@@ -117,8 +117,7 @@ auth_email_start(struct http_request *req)
 	char		 fallback[128];
 
 	if (c->phase == 0) {
-		if (is_authenticate(req, c, 0) == -1 ||
-		    is_read_json(req, c, email_spec) == -1)
+		if (is_enter(req, c, 0, NULL, email_spec) == -1)
 			return (KORE_RESULT_OK);
 		if (auth_student_email(c->claims.account,
 		    auth_conf.email_domain, fallback, sizeof(fallback)) == -1)
@@ -146,8 +145,7 @@ auth_mobile_start(struct http_request *req)
 	struct is_ctx	*c = is_ctx_get(req);
 
 	if (c->phase == 0) {
-		if (is_authenticate(req, c, 0) == -1 ||
-		    is_read_json(req, c, mobile_spec) == -1)
+		if (is_enter(req, c, 0, NULL, mobile_spec) == -1)
 			return (KORE_RESULT_OK);
 		if (issue_code(req, c, c->claims.sub, c->claims.account,
 		    "bind-mobile", is_json_str(c->body, "mobile")) == -1)
@@ -230,8 +228,7 @@ bind_confirm(struct http_request *req, const char *purpose)
 	struct is_ctx	*c = is_ctx_get(req);
 
 	if (c->phase == 0) {
-		if (is_authenticate(req, c, 0) == -1 ||
-		    is_read_json(req, c, confirm_spec) == -1)
+		if (is_enter(req, c, 0, NULL, confirm_spec) == -1)
 			return (KORE_RESULT_OK);
 		c->phase = 1;
 	}

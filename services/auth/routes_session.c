@@ -326,8 +326,8 @@ auth_password_change(struct http_request *req)
 
 	switch (c->phase) {
 	case 0:
-		if (is_authenticate(req, c, IS_AUTH_ALLOW_MCP) == -1 ||
-		    is_read_json(req, c, password_spec) == -1)
+		if (is_enter(req, c, IS_AUTH_ALLOW_MCP, NULL,
+		    password_spec) == -1)
 			return (KORE_RESULT_OK);
 		v = auth_password_check(is_json_str(c->body, "new_password"),
 		    c->claims.account, auth_conf.initial_password,

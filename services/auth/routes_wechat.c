@@ -211,8 +211,7 @@ auth_wx_bind_ticket(struct http_request *req)
 	struct is_ctx	*c = is_ctx_get(req);
 
 	if (c->phase == 0) {
-		if (is_authenticate(req, c, 0) == -1 ||
-		    is_read_json(req, c, bind_spec) == -1)
+		if (is_enter(req, c, 0, NULL, bind_spec) == -1)
 			return (KORE_RESULT_OK);
 		c->phase = 1;
 	}

@@ -73,8 +73,7 @@ msg_dev_sink(struct http_request *req)
 	if (c->phase == 0) {
 		if (is_config_int("messaging.dev_sink", 0) != 1)
 			return (is_reply_problem(req, "not-found", NULL));
-		if (is_authenticate(req, c, 0) == -1 ||
-		    is_require_role(req, c, admin_only) == -1)
+		if (is_enter(req, c, 0, admin_only, NULL) == -1)
 			return (KORE_RESULT_OK);
 		if (is_query_get(req, c, "to", &to) == -1 || *to == '\0' ||
 		    strlen(to) > 254)
@@ -105,8 +104,7 @@ msg_outbox(struct http_request *req)
 	int		 i, ok;
 
 	if (c->phase == 0) {
-		if (is_authenticate(req, c, 0) == -1 ||
-		    is_require_role(req, c, admin_only) == -1)
+		if (is_enter(req, c, 0, admin_only, NULL) == -1)
 			return (KORE_RESULT_OK);
 		if (is_query_get(req, c, "status", &status) == -1)
 			status = "";

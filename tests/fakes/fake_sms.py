@@ -8,29 +8,18 @@ import argparse
 import json
 import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from fakehttp import JsonHandler
 
 LOCK = threading.Lock()
 SEEN = {}
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-
-    def reply(self, status, doc):
-        body = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+class Handler(JsonHandler):
     def do_POST(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        try:
-            doc = json.loads(self.rfile.read(n))
-        except ValueError:
+        doc = self.json_body()
+        if doc is None:
             return self.reply(400, {"error": "bad json"})
         if self.path != "/v1/sms/send":
             return self.reply(404, {"error": "not found"})

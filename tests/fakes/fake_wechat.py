@@ -21,7 +21,9 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from fakehttp import JsonHandler
 
 STATE = {"tokens": {}, "tickets": {}, "codes": {}}
 LOCK = threading.Lock()
@@ -33,28 +35,9 @@ def sign(token, timestamp, nonce):
     return hashlib.sha1("".join(parts).encode()).hexdigest()
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, fmt, *args):
-        pass
-
-    def reply(self, status, doc):
-        body = json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+class Handler(JsonHandler):
     def query(self):
         return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
-        try:
-            return json.loads(raw or b"{}")
-        except ValueError:
-            return None
 
     def do_GET(self):
         path = urllib.parse.urlsplit(self.path).path
@@ -81,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = urllib.parse.urlsplit(self.path).path
-        doc = self.body()
+        doc = self.json_body()
         if doc is None:
             return self.reply(200, {"errcode": 47001, "errmsg": "data format error"})
         if path == "/cgi-bin/qrcode/create":

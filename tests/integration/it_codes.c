@@ -12,6 +12,31 @@ lower(char *s)
 			*s = (char)(*s - 'A' + 'a');
 }
 
+/*
+ * Binds what (email or mobile): starts with body, reads the code sent to
+ * recipient from the development sink and confirms it.
+ */
+static void
+bind_with_code(const char *tok, const char *what, const char *body,
+    const char *recipient)
+{
+	struct it_resp	 r;
+	char		 path[128], json[64], *code;
+
+	snprintf(path, sizeof(path), "/api/v1/auth/me/%s", what);
+	it_post(path, tok, body, &r);
+	assert_int_equal(r.status, 202);
+	it_free(&r);
+	code = it_sink_code(recipient);
+	assert_non_null(code);
+	snprintf(path, sizeof(path), "/api/v1/auth/me/%s/confirm", what);
+	snprintf(json, sizeof(json), "{\"code\":\"%s\"}", code);
+	it_post(path, tok, json, &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+	free(code);
+}
+
 static void
 test_bind_university_email(void **state)
 {
@@ -142,15 +167,7 @@ test_bind_mobile_and_recover_by_sms(void **state)
 	tok = it_new_student(id, sizeof(id), PASSWORD);
 	snprintf(mobile, sizeof(mobile), "138%08ld", random() % 100000000);
 	snprintf(json, sizeof(json), "{\"mobile\":\"%s\"}", mobile);
-	it_post("/api/v1/auth/me/mobile", tok, json, &r);
-	assert_int_equal(r.status, 202);
-	it_free(&r);
-	code = it_sink_code(mobile);
-	snprintf(json, sizeof(json), "{\"code\":\"%s\"}", code);
-	it_post("/api/v1/auth/me/mobile/confirm", tok, json, &r);
-	assert_int_equal(r.status, 200);
-	it_free(&r);
-	free(code);
+	bind_with_code(tok, "mobile", json, mobile);
 
 	/* Recovery: always 202, for unknown accounts too. */
 	it_post("/api/v1/auth/password/recover", NULL,
@@ -198,14 +215,7 @@ test_recover_by_email(void **state)
 	tok = it_new_student(id, sizeof(id), PASSWORD);
 	snprintf(email, sizeof(email), "%s@stu.hit.edu.cn", id);
 	lower(email);
-	it_post("/api/v1/auth/me/email", tok, "{}", &r);
-	it_free(&r);
-	code = it_sink_code(email);
-	snprintf(json, sizeof(json), "{\"code\":\"%s\"}", code);
-	it_post("/api/v1/auth/me/email/confirm", tok, json, &r);
-	assert_int_equal(r.status, 200);
-	it_free(&r);
-	free(code);
+	bind_with_code(tok, "email", "{}", email);
 	snprintf(json, sizeof(json), "{\"account\":\"%s\",\"channel\":"
 	    "\"email\"}", id);
 	it_post("/api/v1/auth/password/recover", NULL, json, &r);
