@@ -1,9 +1,9 @@
 /* Shared change generations; see iscommon/generation.h. */
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "iscommon/generation.h"
+#include "iscommon/strutil.h"
 
 #define GEN_SLOTS	65536
 
@@ -32,14 +32,8 @@ is_gen_init(void)
 {
 	if (gens != NULL)
 		return (0);
-	gens = mmap(NULL, sizeof(*gens), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (gens == MAP_FAILED) {
-		gens = NULL;
-		return (-1);
-	}
-	memset(gens, 0, sizeof(*gens));
-	return (0);
+	gens = is_shared_zalloc(sizeof(*gens));
+	return (gens == NULL ? -1 : 0);
 }
 
 void

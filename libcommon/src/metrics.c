@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "iscommon/metrics.h"
 #include "iscommon/strutil.h"
@@ -40,13 +39,8 @@ is_metrics_init(const char *service)
 {
 	if (table != NULL)
 		return (0);
-	table = mmap(NULL, sizeof(*table), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (table == MAP_FAILED) {
-		table = NULL;
+	if ((table = is_shared_zalloc(sizeof(*table))) == NULL)
 		return (-1);
-	}
-	memset(table, 0, sizeof(*table));
 	snprintf(table->service, sizeof(table->service), "%s", service);
 	return (0);
 }

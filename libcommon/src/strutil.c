@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "iscommon/strutil.h"
 
@@ -132,4 +133,18 @@ is_strdup(const char *s)
 		abort();
 	memcpy(p, s, n + 1);
 	return (p);
+}
+
+/*
+ * Zeroed memory shared with the processes forked after this call (Kore's
+ * workers); NULL on failure. Lives as long as the process.
+ */
+void *
+is_shared_zalloc(size_t len)
+{
+	void	*p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	    -1, 0);
+	return (p == MAP_FAILED ? NULL : p);
 }

@@ -20,5 +20,6 @@ void	 is_buf_free(struct is_buf *);
 int	 is_utf8_valid(const char *s, size_t len);
 size_t	 is_utf8_length(const char *s);
 char	*is_strdup(const char *);
+void	*is_shared_zalloc(size_t);
 
 #endif
