@@ -27,7 +27,7 @@ RUN_USER=isys
 PG_BIN=/usr/lib/postgresql/15/bin
 
 PACKAGES=(build-essential cmake pkg-config kore libjwt-dev libcjson-dev
-	libcurl4-openssl-dev libssl-dev libpq-dev libcsv-dev libxml2-dev
+	libcurl4-openssl-dev libssl-dev libpq-dev libcsv-dev libxml2-dev libqrencode-dev
 	libcmocka-dev postgresql-15 postgresql-client-15 nginx-light wrk curl
 	openssl python3 python3-yaml ca-certificates acl)
 
@@ -117,6 +117,8 @@ secrets() {
 		} >"$RUN/secrets.env"
 		umask 022
 	fi
+	grep -q '^QR_SECRET=' "$RUN/secrets.env" ||
+	    echo "QR_SECRET=$(openssl rand -hex 32)" >>"$RUN/secrets.env"
 	# shellcheck disable=SC1091
 	. "$RUN/secrets.env"
 }
@@ -131,6 +133,7 @@ write_config() {
 		echo "jwt.private_key = $RUN/keys/jwt-private.pem"
 		echo "jwt.public_key = $RUN/keys/jwt-public.pem"
 		echo "auth.token_secret = $TOKEN_SECRET"
+		echo "attendance.qr_secret = $QR_SECRET"
 		echo "demo.password = ${IS_DEMO_PASSWORD:-Demo@2026pass}"
 		echo "wechat.api_base = ${IS_WECHAT_API_BASE:-http://127.0.0.1:$((PORT_BASE + 90))}"
 	} >"$conf.tmp"
@@ -181,6 +184,7 @@ render_kore_conf() {
 	local svc=$1 port body_max=65536 tasks=1
 	port=$(service_port "$svc")
 	[ "$svc" = auth ] && body_max=2200000
+	[ "$svc" = attendance ] && body_max=5300000
 	sed -e "s#@PORT@#$port#g" -e "s#@MODULE@#$BUILD/services/$svc/$svc.so#g" \
 	    -e "s#@WORKERS@#$WORKERS#g" -e "s#@RUN@#$RUN#g" \
 	    -e "s#@BODY_MAX@#$body_max#g" -e "s#@SECCOMP_TRACING@#${IS_SECCOMP_TRACING:-no}#g" -e "s#@TASK_THREADS@#$tasks#g" \

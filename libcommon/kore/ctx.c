@@ -327,3 +327,58 @@ is_enter(struct http_request *req, struct is_ctx *c, int flags,
 		return (-1);
 	return (0);
 }
+
+/*
+ * Reads the query string into an object (c->body) and validates it like
+ * a JSON body: unknown or repeated parameters and bad values are a 422
+ * naming each field. -1 when it has answered.
+ */
+int
+is_read_query(struct http_request *req, struct is_ctx *c,
+    const struct is_field *spec)
+{
+	const char	*p, *amp, *eq;
+	char		*key, *val;
+	int		 klen, vlen;
+	cJSON		*obj, *errors;
+
+	obj = cJSON_CreateObject();
+	errors = cJSON_CreateArray();
+	for (p = req->query_string; p != NULL && *p != '\0';
+	    p = amp ? amp + 1 : NULL) {
+		amp = strchr(p, '&');
+		eq = strchr(p, '=');
+		if (eq == NULL || (amp != NULL && eq > amp))
+			eq = amp ? amp : p + strlen(p);
+		key = curl_easy_unescape(NULL, p, (int)(eq - p), &klen);
+		val = *eq == '=' ? curl_easy_unescape(NULL, eq + 1,
+		    (int)(amp ? amp - eq - 1 : (long)strlen(eq + 1)), &vlen) :
+		    curl_easy_unescape(NULL, "", 0, &vlen);
+		if (key == NULL || val == NULL ||
+		    !is_utf8_valid(key, (size_t)klen) ||
+		    !is_utf8_valid(val, (size_t)vlen) ||
+		    cJSON_GetObjectItemCaseSensitive(obj, key) != NULL) {
+			cJSON	*e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "field", key && is_utf8_valid(
+			    key, (size_t)klen) ? key : "");
+			cJSON_AddStringToObject(e, "message",
+			    "is repeated or not valid UTF-8");
+			cJSON_AddItemToArray(errors, e);
+		} else if (klen > 0)
+			cJSON_AddStringToObject(obj, key, val);
+		curl_free(key);
+		curl_free(val);
+	}
+	if (cJSON_GetArraySize(errors) == 0)
+		is_validate_object(obj, spec, errors);
+	if (cJSON_GetArraySize(errors) > 0) {
+		cJSON_Delete(obj);
+		is_reply_problem_errors(req, "validation", "bad query parameters",
+		    errors);
+		return (-1);
+	}
+	cJSON_Delete(errors);
+	cJSON_Delete(c->body);
+	c->body = obj;
+	return (0);
+}

@@ -88,6 +88,8 @@ int		 is_read_raw(struct http_request *, char **, size_t *,
 		    size_t);
 int		 is_query_get(struct http_request *, struct is_ctx *,
 		    const char *, const char **);
+int		 is_read_query(struct http_request *, struct is_ctx *,
+		    const struct is_field *);
 int		 is_path_tail(struct http_request *, const char *prefix,
 		    char *out, size_t len);
 
@@ -115,6 +117,12 @@ int		 is_reply_problem(struct http_request *, const char *,
 		    const char *);
 int		 is_reply_problem_errors(struct http_request *, const char *,
 		    const char *, cJSON *);
+
+/* csvreq.c: CSV import requests. */
+int		 is_read_csv(struct http_request *, struct is_ctx *,
+		    const struct is_field *columns, size_t max);
+char		*is_csv_rows_json(struct is_ctx *);
+int		 is_csv_reply(struct http_request *, struct is_ctx *);
 
 /* authn.c */
 int		 is_authenticate(struct http_request *, struct is_ctx *, int);

@@ -1,5 +1,5 @@
 /*
- * Student CSV import: libcsv does the parsing (quotes, embedded commas and
+ * CSV imports: libcsv does the parsing (quotes, embedded commas and
  * newlines); this file maps columns to fields and validates each row with
  * the same declarative rules as the JSON API, so both paths agree.
  */
@@ -45,6 +45,7 @@ struct parse_state {
 	cJSON		*current;
 	cJSON		*rows;
 	cJSON		*rejected;
+	const struct is_field *spec;
 };
 
 static void	on_field(void *, size_t, void *);
@@ -116,7 +117,7 @@ on_row(int c, void *arg)
 			    "has more columns than the header");
 			cJSON_AddItemToArray(errors, e);
 		} else
-			is_validate_object(st->current, student_row, errors);
+			is_validate_object(st->current, st->spec, errors);
 		if (cJSON_GetArraySize(errors) > 0) {
 			reject(st, errors);
 			cJSON_Delete(st->current);
@@ -137,12 +138,20 @@ int
 is_csv_students(const char *data, size_t len, cJSON **rows,
     cJSON **rejected, const char **why)
 {
+	return (is_csv_import(data, len, student_row, rows, rejected, why));
+}
+
+int
+is_csv_import(const char *data, size_t len, const struct is_field *spec,
+    cJSON **rows, cJSON **rejected, const char **why)
+{
 	struct csv_parser	 p;
 	struct parse_state	 st;
 	const struct is_field	*f;
 	int			 i, j, rc = -1, found;
 
 	memset(&st, 0, sizeof(st));
+	st.spec = spec;
 	*rows = NULL;
 	*rejected = NULL;
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
@@ -162,7 +171,7 @@ is_csv_students(const char *data, size_t len, cJSON **rows,
 	}
 	for (i = 0; i < st.ncols; i++) {
 		found = 0;
-		for (f = student_row; f->name != NULL; f++)
+		for (f = spec; f->name != NULL; f++)
 			found |= strcmp(f->name, st.header[i]) == 0;
 		for (j = 0; j < i; j++)
 			found &= strcmp(st.header[j], st.header[i]) != 0;
@@ -171,7 +180,7 @@ is_csv_students(const char *data, size_t len, cJSON **rows,
 			goto done;
 		}
 	}
-	for (f = student_row; f->name != NULL; f++) {
+	for (f = spec; f->name != NULL; f++) {
 		if (!f->required)
 			continue;
 		found = 0;

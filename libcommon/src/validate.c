@@ -132,6 +132,20 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 				bad = 1;
 			}
 			break;
+		case IS_F_NUMBER:
+			d = item->valuedouble;
+			if (!cJSON_IsNumber(item) || d != d) {
+				add_error(errors, f->name, "must be a number");
+				bad = 1;
+			} else if ((f->min != 0 || f->max != 0) &&
+			    (d < f->min || d > f->max)) {
+				snprintf(msg, sizeof(msg),
+				    "must be between %ld and %ld", f->min,
+				    f->max);
+				add_error(errors, f->name, msg);
+				bad = 1;
+			}
+			break;
 		case IS_F_BOOL:
 			if (!cJSON_IsBool(item)) {
 				add_error(errors, f->name, "must be a boolean");

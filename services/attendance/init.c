@@ -1,14 +1,30 @@
 /*
- * The attendance service. This issue lays down the module: it starts, answers
- * health and metrics, and refuses unauthenticated calls; its endpoints
- * come with its own issue.
+ * Module start-up for attendance: common init, then the QR settings.
  */
+#include <string.h>
+
 #include "iskore.h"
+#include "iscommon/log.h"
+#include "attendance.h"
 
 int	is_attendance_init(int);
 int	atte_root(struct http_request *);
 
-static const struct is_service service = { "attendance", 0, NULL };
+static int	attendance_service_init(void);
+
+static const struct is_service service = { "attendance", 0,
+    attendance_service_init };
+
+static int
+attendance_service_init(void)
+{
+	att_conf_load(&att_conf);
+	if (att_conf.qr_secret == NULL || strlen(att_conf.qr_secret) < 32) {
+		is_log("error", NULL, "attendance.qr_secret must be >= 32 chars");
+		return (-1);
+	}
+	return (0);
+}
 
 int
 is_attendance_init(int state)
@@ -18,7 +34,7 @@ is_attendance_init(int state)
 	return (is_service_init(&service));
 }
 
-/* Everything else under /api/v1/attendance/ needs a valid token. */
+/* Anything else under /api/v1/attendance/ needs a token, then is 404. */
 int
 atte_root(struct http_request *req)
 {

@@ -11,6 +11,7 @@
 enum is_field_type {
 	IS_F_STRING,
 	IS_F_INT,
+	IS_F_NUMBER,
 	IS_F_BOOL,
 	IS_F_ARRAY,
 	IS_F_OBJECT,

@@ -1,0 +1,352 @@
+-- attendance: timetable import (rooms, courses, enrolments, sessions), the
+-- policy, and the reading side of courses and sessions.
+
+-- Admins and the International Office manage every course; a school
+-- secretary the courses of their school.
+CREATE FUNCTION attendance.can_manage_school(p_caller uuid, p_roles text[],
+    p_school text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT p_roles && ARRAY['admin', 'io'] OR ('secretary' = ANY (p_roles)
+	    AND EXISTS (SELECT 1 FROM auth.staff_scopes s
+		WHERE s.staff_id = p_caller AND s.scope = 'school'
+		AND s.value = p_school));
+$$;
+
+-- The per-row outcome of an import: counts and a rejection report.
+CREATE FUNCTION attendance.import_result(p_created int, p_updated int,
+    p_unchanged int, p_rejected jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object('created', p_created, 'updated', p_updated,
+	    'unchanged', p_unchanged, 'rejected', p_rejected);
+$$;
+
+CREATE FUNCTION attendance.row_error(p_row jsonb, p_field text,
+    p_message text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_array(jsonb_build_object('row', p_row->'row',
+	    'errors', jsonb_build_array(jsonb_build_object('field', p_field,
+	    'message', p_message))));
+$$;
+
+CREATE FUNCTION attendance.import_rooms(p_caller uuid, p_roles text[],
+    p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	r	jsonb;
+	v_new	boolean;
+	n_new	int := 0;
+	n_upd	int := 0;
+	n_same	int := 0;
+	v_rej	jsonb := '[]';
+BEGIN
+	IF NOT p_roles && ARRAY['admin', 'io', 'secretary'] THEN
+		RETURN attendance.err('forbidden');
+	END IF;
+	FOR r IN SELECT value FROM jsonb_array_elements(p_rows) LOOP
+		BEGIN
+			INSERT INTO attendance.rooms AS t (code, name, latitude,
+			    longitude, radius_m)
+			VALUES (r->>'code', r->>'name', (r->>'latitude')::float8,
+			    (r->>'longitude')::float8, (r->>'radius_m')::int)
+			ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,
+			    latitude = EXCLUDED.latitude,
+			    longitude = EXCLUDED.longitude,
+			    radius_m = EXCLUDED.radius_m
+			WHERE (t.name, t.latitude, t.longitude, t.radius_m)
+			    IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.latitude,
+			    EXCLUDED.longitude, EXCLUDED.radius_m)
+			RETURNING (xmax = 0) INTO v_new;
+			IF NOT FOUND THEN n_same := n_same + 1;
+			ELSIF v_new THEN n_new := n_new + 1;
+			ELSE n_upd := n_upd + 1;
+			END IF;
+		EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+			v_rej := v_rej || attendance.row_error(r, '', SQLERRM);
+		END;
+	END LOOP;
+	PERFORM attendance.audit(p_caller, 'import.rooms', NULL, NULL, NULL,
+	    NULL, jsonb_build_object('created', n_new, 'updated', n_upd),
+	    p_request_id, p_client);
+	RETURN attendance.import_result(n_new, n_upd, n_same, v_rej);
+END $$;
+
+CREATE FUNCTION attendance.import_courses(p_caller uuid, p_roles text[],
+    p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	r		jsonb;
+	v_new		boolean;
+	v_teacher	uuid;
+	n_new		int := 0;
+	n_upd		int := 0;
+	n_same		int := 0;
+	v_rej		jsonb := '[]';
+BEGIN
+	IF NOT p_roles && ARRAY['admin', 'io', 'secretary'] THEN
+		RETURN attendance.err('forbidden');
+	END IF;
+	FOR r IN SELECT value FROM jsonb_array_elements(p_rows) LOOP
+		v_teacher := NULL;
+		IF coalesce(r->>'teacher', '') <> '' THEN
+			SELECT a.id INTO v_teacher FROM auth.accounts a
+			JOIN auth.account_roles ro ON ro.account_id = a.id
+			    AND ro.role = 'teacher'
+			WHERE lower(a.login) = lower(r->>'teacher');
+			IF v_teacher IS NULL THEN
+				v_rej := v_rej || attendance.row_error(r,
+				    'teacher', 'is not a teacher''s staff ID');
+				CONTINUE;
+			END IF;
+		END IF;
+		IF NOT attendance.can_manage_school(p_caller, p_roles,
+		    r->>'school') THEN
+			v_rej := v_rej || attendance.row_error(r, 'school',
+			    'is not a school you manage');
+			CONTINUE;
+		END IF;
+		BEGIN
+			INSERT INTO attendance.courses AS t (code, school_year,
+			    semester, name_en, name_zh, hours, teacher_id, school)
+			VALUES (r->>'code', r->>'school_year',
+			    (r->>'semester')::smallint, r->>'name_en',
+			    NULLIF(r->>'name_zh', ''), (r->>'hours')::numeric,
+			    v_teacher, r->>'school')
+			ON CONFLICT (code, school_year, semester) DO UPDATE SET
+			    name_en = EXCLUDED.name_en, name_zh = EXCLUDED.name_zh,
+			    hours = EXCLUDED.hours,
+			    teacher_id = EXCLUDED.teacher_id,
+			    school = EXCLUDED.school
+			WHERE (t.name_en, t.name_zh, t.hours, t.teacher_id,
+			    t.school) IS DISTINCT FROM (EXCLUDED.name_en,
+			    EXCLUDED.name_zh, EXCLUDED.hours, EXCLUDED.teacher_id,
+			    EXCLUDED.school)
+			    AND attendance.can_manage_school(p_caller, p_roles,
+			    t.school)
+			RETURNING (xmax = 0) INTO v_new;
+			IF NOT FOUND THEN n_same := n_same + 1;
+			ELSIF v_new THEN n_new := n_new + 1;
+			ELSE n_upd := n_upd + 1;
+			END IF;
+		EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+			v_rej := v_rej || attendance.row_error(r, '', SQLERRM);
+		END;
+	END LOOP;
+	PERFORM attendance.audit(p_caller, 'import.courses', NULL, NULL, NULL,
+	    NULL, jsonb_build_object('created', n_new, 'updated', n_upd),
+	    p_request_id, p_client);
+	RETURN attendance.import_result(n_new, n_upd, n_same, v_rej);
+END $$;
+
+-- The course a timetable or enrolment row names, if the caller manages it.
+CREATE FUNCTION attendance.row_course(p_caller uuid, p_roles text[],
+    r jsonb, OUT course_id uuid, OUT problem text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_school text;
+BEGIN
+	SELECT c.id, c.school INTO course_id, v_school
+	FROM attendance.courses c
+	WHERE c.code = r->>'course_code' AND c.school_year = r->>'school_year'
+	    AND c.semester = (r->>'semester')::smallint;
+	IF course_id IS NULL THEN
+		problem := 'names no imported course';
+	ELSIF NOT attendance.can_manage_school(p_caller, p_roles, v_school) THEN
+		course_id := NULL;
+		problem := 'is a course of a school you do not manage';
+	END IF;
+END $$;
+
+CREATE FUNCTION attendance.import_enrolments(p_caller uuid, p_roles text[],
+    p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	r		jsonb;
+	v_course	record;
+	v_student	uuid;
+	n_new		int := 0;
+	n_same		int := 0;
+	v_rej		jsonb := '[]';
+BEGIN
+	IF NOT p_roles && ARRAY['admin', 'io', 'secretary'] THEN
+		RETURN attendance.err('forbidden');
+	END IF;
+	FOR r IN SELECT value FROM jsonb_array_elements(p_rows) LOOP
+		v_course := attendance.row_course(p_caller, p_roles, r);
+		IF v_course.course_id IS NULL THEN
+			v_rej := v_rej || attendance.row_error(r, 'course_code',
+			    v_course.problem);
+			CONTINUE;
+		END IF;
+		SELECT a.id INTO v_student FROM auth.accounts a
+		WHERE lower(a.login) = lower(r->>'student_id')
+		    AND a.kind = 'student';
+		IF v_student IS NULL THEN
+			v_rej := v_rej || attendance.row_error(r, 'student_id',
+			    'is not an imported student');
+			CONTINUE;
+		END IF;
+		INSERT INTO attendance.enrolments (course_id, student_id)
+		VALUES (v_course.course_id, v_student)
+		ON CONFLICT DO NOTHING;
+		IF FOUND THEN n_new := n_new + 1; ELSE n_same := n_same + 1; END IF;
+	END LOOP;
+	PERFORM attendance.audit(p_caller, 'import.enrolments', NULL, NULL,
+	    NULL, NULL, jsonb_build_object('created', n_new), p_request_id,
+	    p_client);
+	RETURN attendance.import_result(n_new, 0, n_same, v_rej);
+END $$;
+
+CREATE FUNCTION attendance.import_sessions(p_caller uuid, p_roles text[],
+    p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	r		jsonb;
+	v_course	record;
+	v_tz		text;
+	v_start		timestamptz;
+	v_end		timestamptz;
+	v_new		boolean;
+	n_new		int := 0;
+	n_upd		int := 0;
+	n_same		int := 0;
+	v_rej		jsonb := '[]';
+BEGIN
+	IF NOT p_roles && ARRAY['admin', 'io', 'secretary'] THEN
+		RETURN attendance.err('forbidden');
+	END IF;
+	SELECT timezone INTO v_tz FROM attendance.policy;
+	FOR r IN SELECT value FROM jsonb_array_elements(p_rows) LOOP
+		v_course := attendance.row_course(p_caller, p_roles, r);
+		IF v_course.course_id IS NULL THEN
+			v_rej := v_rej || attendance.row_error(r, 'course_code',
+			    v_course.problem);
+			CONTINUE;
+		END IF;
+		BEGIN
+			v_start := ((r->>'date')::date + (r->>'start')::time)
+			    AT TIME ZONE v_tz;
+			v_end := ((r->>'date')::date + (r->>'end')::time)
+			    AT TIME ZONE v_tz;
+			INSERT INTO attendance.class_sessions AS t (course_id,
+			    starts_at, ends_at, room, hours, method)
+			VALUES (v_course.course_id, v_start, v_end,
+			    NULLIF(r->>'room', ''), (r->>'hours')::numeric,
+			    coalesce(NULLIF(r->>'method', ''), 'qr'))
+			ON CONFLICT (course_id, starts_at) DO UPDATE SET
+			    ends_at = EXCLUDED.ends_at, room = EXCLUDED.room,
+			    hours = EXCLUDED.hours, method = EXCLUDED.method
+			WHERE (t.ends_at, t.room, t.hours, t.method)
+			    IS DISTINCT FROM (EXCLUDED.ends_at, EXCLUDED.room,
+			    EXCLUDED.hours, EXCLUDED.method)
+			RETURNING (xmax = 0) INTO v_new;
+			IF NOT FOUND THEN n_same := n_same + 1;
+			ELSIF v_new THEN n_new := n_new + 1;
+			ELSE n_upd := n_upd + 1;
+			END IF;
+		EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+			v_rej := v_rej || attendance.row_error(r, '', SQLERRM);
+		END;
+	END LOOP;
+	PERFORM attendance.audit(p_caller, 'import.sessions', NULL, NULL,
+	    NULL, NULL, jsonb_build_object('created', n_new, 'updated', n_upd),
+	    p_request_id, p_client);
+	RETURN attendance.import_result(n_new, n_upd, n_same, v_rej);
+END $$;
+
+CREATE FUNCTION attendance.policy_json() RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT to_jsonb(p) - 'id' FROM attendance.policy p;
+$$;
+
+CREATE FUNCTION attendance.policy_set(p_caller uuid, p_roles text[],
+    p_changes jsonb, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_before jsonb := attendance.policy_json();
+BEGIN
+	IF NOT 'admin' = ANY (p_roles) THEN
+		RETURN attendance.err('forbidden');
+	END IF;
+	IF p_changes ? 'timezone' AND NOT EXISTS (SELECT 1
+	    FROM pg_timezone_names WHERE name = p_changes->>'timezone') THEN
+		RETURN attendance.err('validation', NULL, jsonb_build_array(
+		    jsonb_build_object('field', 'timezone',
+		    'message', 'is not a known time zone')));
+	END IF;
+	UPDATE attendance.policy SET
+	    late_per_absence = coalesce((p_changes->>'late_per_absence')::int,
+		late_per_absence),
+	    early_per_absence = coalesce((p_changes->>'early_per_absence')::int,
+		early_per_absence),
+	    grace_minutes = coalesce((p_changes->>'grace_minutes')::int,
+		grace_minutes),
+	    open_before_minutes = coalesce(
+		(p_changes->>'open_before_minutes')::int, open_before_minutes),
+	    max_accuracy_m = coalesce((p_changes->>'max_accuracy_m')::int,
+		max_accuracy_m),
+	    warn_threshold = coalesce((p_changes->>'warn_threshold')::numeric,
+		warn_threshold),
+	    warn_margin = coalesce((p_changes->>'warn_margin')::numeric,
+		warn_margin),
+	    timezone = coalesce(p_changes->>'timezone', timezone),
+	    updated_at = now(), updated_by = p_caller;
+	PERFORM attendance.audit(p_caller, 'policy.changed', NULL, NULL,
+	    v_before, attendance.policy_json(), NULL, p_request_id, p_client);
+	RETURN attendance.policy_json();
+END $$;
+
+CREATE FUNCTION attendance.course_json(c attendance.courses) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('id', c.id, 'code', c.code,
+	    'school_year', c.school_year, 'semester', c.semester,
+	    'name_en', c.name_en, 'name_zh', c.name_zh, 'hours', c.hours,
+	    'school', c.school,
+	    'teacher', (SELECT jsonb_build_object('staff_id', a.login,
+		'name', a.given_name || ' ' || a.family_name)
+		FROM auth.accounts a WHERE a.id = c.teacher_id),
+	    'enrolled', (SELECT count(*) FROM attendance.enrolments e
+		WHERE e.course_id = c.id),
+	    'sessions', (SELECT count(*) FROM attendance.class_sessions s
+		WHERE s.course_id = c.id));
+$$;
+
+CREATE FUNCTION attendance.courses_list(p_caller uuid, p_roles text[],
+    p_school_year text, p_semester int, p_limit int, p_offset int)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	WITH visible AS (
+		SELECT c.* FROM attendance.courses c
+		WHERE (p_school_year IS NULL OR c.school_year = p_school_year)
+		AND (p_semester IS NULL OR c.semester = p_semester)
+		AND (c.teacher_id = p_caller
+		    OR EXISTS (SELECT 1 FROM attendance.enrolments e
+			WHERE e.course_id = c.id AND e.student_id = p_caller)
+		    OR (NOT p_roles = ARRAY['student']
+			AND attendance.can_see_course(p_caller, p_roles, c.id))))
+	SELECT jsonb_build_object(
+	    'total', (SELECT count(*) FROM visible),
+	    'limit', p_limit, 'offset', p_offset,
+	    'items', coalesce((SELECT jsonb_agg(attendance.course_json(v)
+		ORDER BY v.school_year DESC, v.semester DESC, v.code)
+		FROM (SELECT * FROM visible
+		    ORDER BY school_year DESC, semester DESC, code
+		    LIMIT p_limit OFFSET p_offset) v), '[]'));
+$$;
+
+-- A course's sessions; a student sees their own record of each.
+CREATE FUNCTION attendance.course_sessions(p_caller uuid, p_roles text[],
+    p_course uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM attendance.courses
+	    WHERE id = p_course) OR NOT attendance.can_see_course(p_caller,
+	    p_roles, p_course) THEN attendance.err('not-found')
+	ELSE jsonb_build_object('course', (SELECT attendance.course_json(c)
+	    FROM attendance.courses c WHERE c.id = p_course),
+	    'items', coalesce((SELECT jsonb_agg(attendance.session_json(s.id)
+		|| jsonb_strip_nulls(jsonb_build_object('my_status',
+		    (SELECT r.status FROM attendance.records r
+		    WHERE r.session_id = s.id AND r.student_id = p_caller)))
+		ORDER BY s.starts_at)
+		FROM attendance.class_sessions s WHERE s.course_id = p_course),
+		'[]'))
+	END;
+$$;
