@@ -160,6 +160,9 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 			    cJSON_GetArraySize(item) > f->max) {
 				add_error(errors, f->name, "has too many items");
 				bad = 1;
+			} else if (cJSON_GetArraySize(item) < f->min) {
+				add_error(errors, f->name, "has too few items");
+				bad = 1;
 			}
 			break;
 		case IS_F_OBJECT:

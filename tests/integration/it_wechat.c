@@ -9,96 +9,6 @@
 
 #define PASSWORD	"Str0ng-Pass-2026"
 
-/* Calls the fake WeChat's control API. */
-static cJSON *
-fake(const char *path, const char *json)
-{
-	struct is_buf	 b;
-	CURL		*curl;
-	char		 url[256];
-	struct curl_slist *h = NULL;
-	cJSON		*doc;
-
-	snprintf(url, sizeof(url), "%s%s", is_config_get("wechat.api_base", ""),
-	    path);
-	is_buf_init(&b);
-	curl = curl_easy_init();
-	h = curl_slist_append(h, "Content-Type: application/json");
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, fwrite);
-	{
-		FILE *fp = open_memstream(&b.data, &b.len);
-		curl_easy_setopt(curl, CURLOPT_WRITEDATA, fp);
-		curl_easy_perform(curl);
-		fclose(fp);
-	}
-	curl_slist_free_all(h);
-	curl_easy_cleanup(curl);
-	doc = cJSON_Parse(b.data);
-	free(b.data);
-	return (doc);
-}
-
-/* Scans the QR behind qr_url with WeChat identity openid. */
-static long
-scan(const char *qr_url, const char *openid, int subscribe)
-{
-	char	 json[512], *ticket;
-	int	 n;
-	cJSON	*doc;
-	long	 status;
-
-	ticket = curl_easy_unescape(NULL, strstr(qr_url, "ticket=") + 7, 0, &n);
-	snprintf(json, sizeof(json), "{\"ticket\":\"%s\",\"openid\":\"%s\","
-	    "\"subscribe\":%s}", ticket, openid, subscribe ? "true" : "false");
-	curl_free(ticket);
-	doc = fake("/fake/scan", json);
-	status = doc ? (long)cJSON_GetObjectItem(doc, "status")->valuedouble : -1;
-	cJSON_Delete(doc);
-	return (status);
-}
-
-static char *
-wx_code(const char *openid)
-{
-	char	 json[128], *code;
-	cJSON	*doc;
-
-	snprintf(json, sizeof(json), "{\"openid\":\"%s\"}", openid);
-	doc = fake("/fake/code", json);
-	code = strdup(cJSON_GetObjectItem(doc, "code")->valuestring);
-	cJSON_Delete(doc);
-	return (code);
-}
-
-static int
-mp_login(const char *openid, struct it_resp *r)
-{
-	char	json[128], *code;
-
-	code = wx_code(openid);
-	snprintf(json, sizeof(json), "{\"code\":\"%s\"}", code);
-	free(code);
-	return (it_post("/api/v1/auth/wechat/miniprogram/login", NULL, json, r));
-}
-
-/* Binds openid to the caller; returns the HTTP status of the scan. */
-static long
-wx_bind(const char *tok, const char *body, const char *openid)
-{
-	struct it_resp	r;
-	long		status;
-
-	it_post("/api/v1/auth/wechat/bind-ticket", tok, body, &r);
-	assert_int_equal(r.status, 201);
-	assert_non_null(strstr(it_str(&r, "qr_url"), "showqrcode?ticket="));
-	status = scan(it_str(&r, "qr_url"), openid, 0);
-	it_free(&r);
-	return (status);
-}
-
 static void
 test_bind_then_miniprogram_login(void **state)
 {
@@ -109,15 +19,15 @@ test_bind_then_miniprogram_login(void **state)
 	tok = it_new_student(id, sizeof(id), PASSWORD);
 	it_unique(openid, sizeof(openid), "oWX");
 	/* Unbound: the mini-program cannot log in. */
-	mp_login(openid, &r);
+	it_mp_login(openid, &r);
 	it_assert_problem(&r, 403, "wechat-not-bound");
 	it_free(&r);
-	assert_int_equal(wx_bind(tok, "{}", openid), 200);
+	assert_int_equal(it_wx_bind(tok, "{}", openid), 200);
 	it_get("/api/v1/auth/me", tok, &r);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(
 	    r.json, "wechat"), "bound")));
 	it_free(&r);
-	mp_login(openid, &r);
+	it_mp_login(openid, &r);
 	assert_int_equal(r.status, 200);
 	{
 		char *mp = strdup(it_str(&r, "access_token"));
@@ -148,21 +58,21 @@ test_rebind_needs_confirmation_and_replaces(void **state)
 	it_unique(second, sizeof(second), "oWX");
 	/* Subscribing through the QR binds as well. */
 	it_post("/api/v1/auth/wechat/bind-ticket", tok, "{}", &r);
-	assert_int_equal(scan(it_str(&r, "qr_url"), first, 1), 200);
+	assert_int_equal(it_wx_scan(it_str(&r, "qr_url"), first, 1), 200);
 	it_free(&r);
 	it_post("/api/v1/auth/wechat/bind-ticket", tok, "{}", &r);
 	it_assert_problem(&r, 409, "rebind-confirmation-required");
 	it_free(&r);
-	assert_int_equal(wx_bind(tok, "{\"confirm_rebind\":true}", second), 200);
+	assert_int_equal(it_wx_bind(tok, "{\"confirm_rebind\":true}", second), 200);
 	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.wechat_bindings"
 	    " b JOIN auth.accounts a ON a.id = b.account_id WHERE a.login = $1",
 	    id), 1);
 	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.wechat_bindings"
 	    " WHERE openid = $1", first), 0);
-	mp_login(first, &r);
+	it_mp_login(first, &r);
 	it_assert_problem(&r, 403, "wechat-not-bound");
 	it_free(&r);
-	mp_login(second, &r);
+	it_mp_login(second, &r);
 	assert_int_equal(r.status, 200);
 	it_free(&r);
 	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.audit_log l "
@@ -180,8 +90,8 @@ test_wechat_bound_elsewhere_is_refused(void **state)
 	ta = it_new_student(a, sizeof(a), PASSWORD);
 	tb = it_new_student(b, sizeof(b), PASSWORD);
 	it_unique(openid, sizeof(openid), "oWX");
-	assert_int_equal(wx_bind(ta, "{}", openid), 200);
-	assert_int_equal(wx_bind(tb, "{}", openid), 200);
+	assert_int_equal(it_wx_bind(ta, "{}", openid), 200);
+	assert_int_equal(it_wx_bind(tb, "{}", openid), 200);
 	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.wechat_bindings"
 	    " b JOIN auth.accounts a ON a.id = b.account_id WHERE a.login = $1",
 	    b), 0);
@@ -200,7 +110,7 @@ test_web_login_by_scan(void **state)
 	tok = it_new_student(id, sizeof(id), PASSWORD);
 	it_unique(openid, sizeof(openid), "oWX");
 	it_unique(stranger, sizeof(stranger), "oWX");
-	assert_int_equal(wx_bind(tok, "{}", openid), 200);
+	assert_int_equal(it_wx_bind(tok, "{}", openid), 200);
 
 	it_post("/api/v1/auth/wechat/login-ticket", NULL, "{}", &r);
 	assert_int_equal(r.status, 201);
@@ -212,7 +122,7 @@ test_web_login_by_scan(void **state)
 	assert_int_equal(r.status, 202);
 	assert_string_equal(it_str(&r, "status"), "pending");
 	it_free(&r);
-	assert_int_equal(scan(qr, openid, 0), 200);
+	assert_int_equal(it_wx_scan(qr, openid, 0), 200);
 	it_get(path, NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(it_str(&r, "access_token"));
@@ -226,7 +136,7 @@ test_web_login_by_scan(void **state)
 	it_post("/api/v1/auth/wechat/login-ticket", NULL, "{}", &r);
 	snprintf(path, sizeof(path), "/api/v1/auth/wechat/login-ticket/%s",
 	    it_str(&r, "ticket_id"));
-	assert_int_equal(scan(it_str(&r, "qr_url"), stranger, 0), 200);
+	assert_int_equal(it_wx_scan(it_str(&r, "qr_url"), stranger, 0), 200);
 	it_free(&r);
 	it_get(path, NULL, &r);
 	it_assert_problem(&r, 403, "wechat-not-bound");

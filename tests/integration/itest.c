@@ -313,3 +313,131 @@ it_sql_long(const char *sql, const char *param)
 	PQclear(res);
 	return (v);
 }
+
+/* Calls the fake WeChat's control API. */
+cJSON *
+it_wx_fake(const char *path, const char *json)
+{
+	struct is_buf	 b;
+	CURL		*curl;
+	char		 url[256];
+	struct curl_slist *h = NULL;
+	cJSON		*doc;
+
+	snprintf(url, sizeof(url), "%s%s", is_config_get("wechat.api_base", ""),
+	    path);
+	is_buf_init(&b);
+	curl = curl_easy_init();
+	h = curl_slist_append(h, "Content-Type: application/json");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, fwrite);
+	{
+		FILE *fp = open_memstream(&b.data, &b.len);
+		curl_easy_setopt(curl, CURLOPT_WRITEDATA, fp);
+		curl_easy_perform(curl);
+		fclose(fp);
+	}
+	curl_slist_free_all(h);
+	curl_easy_cleanup(curl);
+	doc = cJSON_Parse(b.data);
+	free(b.data);
+	return (doc);
+}
+
+/* Scans the QR behind qr_url with WeChat identity openid. */
+long
+it_wx_scan(const char *qr_url, const char *openid, int subscribe)
+{
+	char	 json[512], *ticket;
+	int	 n;
+	cJSON	*doc;
+	long	 status;
+
+	ticket = curl_easy_unescape(NULL, strstr(qr_url, "ticket=") + 7, 0, &n);
+	snprintf(json, sizeof(json), "{\"ticket\":\"%s\",\"openid\":\"%s\","
+	    "\"subscribe\":%s}", ticket, openid, subscribe ? "true" : "false");
+	curl_free(ticket);
+	doc = it_wx_fake("/fake/scan", json);
+	status = doc ? (long)cJSON_GetObjectItem(doc, "status")->valuedouble : -1;
+	cJSON_Delete(doc);
+	return (status);
+}
+
+char *
+it_wx_code(const char *openid)
+{
+	char	 json[128], *code;
+	cJSON	*doc;
+
+	snprintf(json, sizeof(json), "{\"openid\":\"%s\"}", openid);
+	doc = it_wx_fake("/fake/code", json);
+	code = strdup(cJSON_GetObjectItem(doc, "code")->valuestring);
+	cJSON_Delete(doc);
+	return (code);
+}
+
+int
+it_mp_login(const char *openid, struct it_resp *r)
+{
+	char	json[128], *code;
+
+	code = it_wx_code(openid);
+	snprintf(json, sizeof(json), "{\"code\":\"%s\"}", code);
+	free(code);
+	return (it_post("/api/v1/auth/wechat/miniprogram/login", NULL, json, r));
+}
+
+/* Binds openid to the caller; returns the HTTP status of the scan. */
+long
+it_wx_bind(const char *tok, const char *body, const char *openid)
+{
+	struct it_resp	r;
+	long		status;
+
+	it_post("/api/v1/auth/wechat/bind-ticket", tok, body, &r);
+	assert_int_equal(r.status, 201);
+	assert_non_null(strstr(it_str(&r, "qr_url"), "showqrcode?ticket="));
+	status = it_wx_scan(it_str(&r, "qr_url"), openid, 0);
+	it_free(&r);
+	return (status);
+}
+
+/* Binds a fresh WeChat identity to the account of tok and logs in from
+ * the mini-program with it; returns the mini-program access token. */
+char *
+it_mp_token(const char *tok, char *openid, size_t len)
+{
+	struct it_resp	 r;
+	char		*mp = NULL;
+
+	it_unique(openid, len, "oWX");
+	if (it_wx_bind(tok, "{\"confirm_rebind\":true}", openid) != 200)
+		return (NULL);
+	it_mp_login(openid, &r);
+	if (r.status == 200)
+		mp = strdup(it_str(&r, "access_token"));
+	it_free(&r);
+	return (mp);
+}
+
+/* Like it_sql_long for a text value; malloc'd, NULL when there is none. */
+char *
+it_sql_text(const char *sql, const char *param)
+{
+	PGresult	*res;
+	char		*v = NULL;
+
+	if (it_sql_long("SELECT 1", NULL) != 1)
+		return (NULL);
+	res = PQexecParams(db, sql, param ? 1 : 0, NULL,
+	    param ? (const char *[]){ param } : NULL, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    !PQgetisnull(res, 0, 0))
+		v = strdup(PQgetvalue(res, 0, 0));
+	else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		print_error("sql: %s\n", PQerrorMessage(db));
+	PQclear(res);
+	return (v);
+}

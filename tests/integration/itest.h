@@ -50,7 +50,16 @@ char	*it_admin_token(void);
 char	*it_new_student(char *id, size_t len, const char *password);
 char	*it_sink_code(const char *recipient);
 long	 it_sql_long(const char *sql, const char *param);
+char	*it_sql_text(const char *sql, const char *param);
 const char *it_demo_password(void);
 const char *it_initial_password(void);
+
+/* The fake WeChat server (tests/fakes/fake_wechat.py). */
+cJSON	*it_wx_fake(const char *path, const char *json);
+long	 it_wx_scan(const char *qr_url, const char *openid, int subscribe);
+char	*it_wx_code(const char *openid);
+int	 it_mp_login(const char *openid, struct it_resp *r);
+long	 it_wx_bind(const char *tok, const char *body, const char *openid);
+char	*it_mp_token(const char *tok, char *openid, size_t len);
 
 #endif
