@@ -562,3 +562,45 @@ LANGUAGE sql STABLE AS $$
 		FROM (SELECT * FROM visible ORDER BY created_at DESC
 		    LIMIT p_limit OFFSET p_offset) v), '[]'));
 $$;
+
+-- The check-in's hot path: one statement (its plan cached by PL/pgSQL)
+-- that inserts the record when every check passes: binding, enrolment,
+-- open, accuracy, radius. NULL otherwise; attendance.checkin then finds
+-- out why, or answers the duplicate.
+CREATE FUNCTION attendance.checkin_fast(p_session uuid, p_student uuid,
+    p_roles text[], p_wx text, p_lat double precision,
+    p_lon double precision, p_accuracy double precision)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	v_rec	attendance.records;
+BEGIN
+	INSERT INTO attendance.records (student_id, session_id, status, source,
+	    final, late_scan, checked_in_at, latitude, longitude, accuracy_m,
+	    distance_m, recorded_by)
+	SELECT p_student, ok.id, CASE WHEN ok.late THEN 'absent'
+	    ELSE 'present' END, 'qr', ok.late, ok.late, now(), p_lat, p_lon,
+	    p_accuracy, ok.dist, p_student
+	FROM (SELECT s.id, now() > s.starts_at + make_interval(mins =>
+		p.grace_minutes) AS late,
+		attendance.distance_m(ro.latitude, ro.longitude, p_lat,
+		p_lon) AS dist, ro.radius_m
+	    FROM attendance.class_sessions s
+	    JOIN attendance.rooms ro ON ro.code = s.room
+	    JOIN attendance.enrolments e ON e.course_id = s.course_id
+		AND e.student_id = p_student
+	    JOIN auth.wechat_bindings b ON b.account_id = p_student
+		AND b.openid = p_wx
+	    CROSS JOIN attendance.policy p
+	    WHERE s.id = p_session AND 'student' = ANY (p_roles)
+		AND s.checkin_opened_at IS NOT NULL
+		AND s.checkin_closed_at IS NULL AND now() < s.ends_at
+		AND p_accuracy <= p.max_accuracy_m) ok
+	WHERE ok.dist <= ok.radius_m
+	ON CONFLICT DO NOTHING
+	RETURNING * INTO v_rec;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN jsonb_build_object('duplicate', false,
+	    'record', attendance.record_json(v_rec));
+END $$;

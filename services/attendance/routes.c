@@ -620,9 +620,12 @@ att_import(struct http_request *req)
 /* ------------------------------------------------------------------ */
 /* QR check-in: the hot path at the start of every class. */
 
+/* The fast path inserts when all is well; otherwise checkin says why. */
 static const char *const sql_checkin =
-    "SELECT attendance.checkin($1::uuid, $2::uuid, $3::text[], $4, "
-    "$5::float8, $6::float8, $7::float8)";
+    "SELECT coalesce(attendance.checkin_fast($1::uuid, $2::uuid, "
+    "$3::text[], $4, $5::float8, $6::float8, $7::float8), "
+    "attendance.checkin($1::uuid, $2::uuid, $3::text[], $4, $5::float8, "
+    "$6::float8, $7::float8))";
 
 static char *
 keep_coord(struct is_ctx *c, const char *name)

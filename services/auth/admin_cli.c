@@ -2,17 +2,22 @@
  * is-admin: command-line administration against the database.
  *   is-admin import-students FILE.csv   import/update students, print report
  *   is-admin seed-demo                  demo accounts for the local stack
+ *   is-admin mint-tokens < claims.jsonl access tokens for claims documents
+ *                                       (one auth.claims() per line), for
+ *                                       load tests; needs the private key
  * Reads IS_CONFIG (db.admin_conninfo or db.conninfo, auth.* settings).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 #include <cjson/cJSON.h>
 
 #include "auth.h"
 #include "iscommon/config.h"
+#include "iscommon/jwt.h"
 #include "iscommon/csvimport.h"
 #include "iscommon/strutil.h"
 
@@ -195,6 +200,45 @@ seed_demo(PGconn *db)
 	return (0);
 }
 
+/* Signs each claims line of stdin; the key file is the operator's proof. */
+static int
+mint_tokens(void)
+{
+	struct is_jwt_keys	 keys;
+	struct is_claims	 claims;
+	cJSON			*doc;
+	char			*line = NULL, *token;
+	size_t			 cap = 0;
+	int			 rc = 0;
+
+	memset(&keys, 0, sizeof(keys));
+	if (is_jwt_keys_load(&keys, is_config_get("jwt.alg", "ES256"),
+	    is_config_get("jwt.issuer", "is-system"),
+	    is_config_get("jwt.audience", "is-api"),
+	    is_config_get("jwt.private_key", ""),
+	    is_config_get("jwt.public_key", ""),
+	    is_config_int("jwt.access_ttl", 900)) == -1) {
+		fprintf(stderr, "is-admin: cannot load the JWT keys\n");
+		return (1);
+	}
+	while (getline(&line, &cap, stdin) > 0) {
+		doc = cJSON_Parse(line);
+		if (doc == NULL || auth_claims_from_json(doc, &claims) == -1 ||
+		    (token = is_jwt_sign(&keys, &claims, time(NULL))) == NULL) {
+			fprintf(stderr, "is-admin: bad claims line\n");
+			cJSON_Delete(doc);
+			rc = 1;
+			break;
+		}
+		printf("%s\n", token);
+		free(token);
+		cJSON_Delete(doc);
+	}
+	free(line);
+	is_jwt_keys_free(&keys);
+	return (rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -207,6 +251,8 @@ main(int argc, char **argv)
 		return (1);
 	}
 	auth_conf_load(&auth_conf);
+	if (argc == 2 && strcmp(argv[1], "mint-tokens") == 0)
+		return (mint_tokens());
 	if (argc == 3 && strcmp(argv[1], "import-students") == 0) {
 		db = connect_db();
 		rc = import_students(db, argv[2]);
@@ -215,7 +261,7 @@ main(int argc, char **argv)
 		rc = seed_demo(db);
 	} else {
 		fprintf(stderr, "usage: is-admin import-students FILE | "
-		    "seed-demo\n");
+		    "seed-demo | mint-tokens\n");
 		return (2);
 	}
 	PQfinish(db);
