@@ -20,7 +20,6 @@
 #define DK_LEN		32
 
 static char	*b64url(const unsigned char *, size_t);
-static int	 b64url_decode(const char *, unsigned char *, size_t, size_t *);
 static void	 to_hex(const unsigned char *, size_t, char *);
 
 static char *
@@ -44,33 +43,48 @@ b64url(const unsigned char *in, size_t len)
 	return (out);
 }
 
-static int
-b64url_decode(const char *in, unsigned char *out, size_t cap, size_t *outlen)
+/*
+ * Decodes n characters of unpadded base64url into out (at most cap bytes).
+ * 0 on success, -1 on bad input or when it would not fit.
+ */
+int
+is_b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap,
+    size_t *outlen)
 {
-	char		 buf[256];
-	unsigned char	 tmp[256];
-	size_t		 n, i, pad;
-	int		 len;
+	char		*buf;
+	unsigned char	*tmp;
+	size_t		 i, pad;
+	int		 len = -1;
 
-	n = strlen(in);
-	if (n + 4 > sizeof(buf))
+	if (n % 4 == 1 || n > 65536)
 		return (-1);
+	pad = (4 - n % 4) % 4;
+	buf = malloc(n + pad + 1);
+	tmp = malloc(n + pad);
+	if (buf == NULL || tmp == NULL)
+		goto done;
 	for (i = 0; i < n; i++) {
+		if (in[i] == '+' || in[i] == '/' || in[i] == '=')
+			goto done;
 		buf[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
 	}
-	pad = (4 - n % 4) % 4;
 	for (i = 0; i < pad; i++)
 		buf[n + i] = '=';
 	buf[n + pad] = '\0';
-	len = EVP_DecodeBlock(tmp, (unsigned char *)buf, (int)(n + pad));
-	if (len < 0)
-		return (-1);
+	if ((len = EVP_DecodeBlock(tmp, (unsigned char *)buf,
+	    (int)(n + pad))) < 0)
+		goto done;
 	len -= (int)pad;
-	if (len < 0 || (size_t)len > cap)
-		return (-1);
+	if (len < 0 || (size_t)len > cap) {
+		len = -1;
+		goto done;
+	}
 	memcpy(out, tmp, (size_t)len);
 	*outlen = (size_t)len;
-	return (0);
+done:
+	free(buf);
+	free(tmp);
+	return (len < 0 ? -1 : 0);
 }
 
 static void
@@ -127,9 +141,9 @@ is_password_verify(const char *password, const char *encoded)
 		return (0);
 	if (n < 2 || n > (1UL << 20) || r == 0 || r > 32 || p == 0 || p > 16)
 		return (0);
-	if (b64url_decode(salt64, salt, sizeof(salt), &saltlen) == -1 ||
-	    b64url_decode(dk64, want, sizeof(want), &wantlen) == -1 ||
-	    wantlen == 0)
+	if (is_b64url_decode(salt64, strlen(salt64), salt, sizeof(salt),
+	    &saltlen) == -1 || is_b64url_decode(dk64, strlen(dk64), want,
+	    sizeof(want), &wantlen) == -1 || wantlen == 0)
 		return (0);
 	if (EVP_PBE_scrypt(password, strlen(password), salt, saltlen, n, r, p,
 	    256UL * 1024 * 1024, got, wantlen) != 1)

@@ -263,6 +263,8 @@ test_jwt_roundtrip_and_checks(void **state)
 	struct is_claims	 c, out;
 	char			 priv[] = "/tmp/is-jwt-XXXXXX";
 	char			 pub[] = "/tmp/is-jwtp-XXXXXX";
+	char			 priv2[] = "/tmp/is-jwt2-XXXXXX";
+	char			 pub2[] = "/tmp/is-jwtp2-XXXXXX";
 	char			*tok, *bad, *p;
 	time_t			 now = time(NULL);
 
@@ -310,7 +312,35 @@ test_jwt_roundtrip_and_checks(void **state)
 	    strchr(tok, '.') + 1);
 	assert_int_equal(is_jwt_verify(&k, bad, now, &out), -1);
 	free(bad);
+	/* HS256 header over the same payload (the algorithm-confusion attack) */
+	bad = malloc(strlen(tok) + 64);
+	sprintf(bad, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9%s", strchr(tok, '.'));
+	assert_int_equal(is_jwt_verify(&k, bad, now, &out), -1);
+	free(bad);
+	/* truncated signature, extra segment */
+	bad = strdup(tok);
+	bad[strlen(bad) - 4] = '\0';
+	assert_int_equal(is_jwt_verify(&k, bad, now, &out), -1);
+	free(bad);
+	bad = malloc(strlen(tok) + 8);
+	sprintf(bad, "%s.e30", tok);
+	assert_int_equal(is_jwt_verify(&k, bad, now, &out), -1);
+	free(bad);
+	/* signed by another key */
+	write_keys(priv2, pub2);
+	assert_int_equal(is_jwt_keys_load(&other, "ES256", "iss1", "aud1",
+	    priv2, pub2, 900), 0);
+	strcpy(c.wx, "ox-1");
+	bad = is_jwt_sign(&other, &c, now);
+	assert_int_equal(is_jwt_verify(&other, bad, now, &out), 0);
+	assert_string_equal(out.wx, "ox-1");
+	assert_int_equal(is_jwt_verify(&k, bad, now, &out), -1);
+	free(bad);
+	is_jwt_keys_free(&other);
+	unlink(priv2);
+	unlink(pub2);
 	assert_int_equal(is_jwt_verify(&k, "garbage", now, &out), -1);
+	assert_int_equal(is_jwt_verify(&k, "a.b.c", now, &out), -1);
 	/* a verifier without the private key cannot sign */
 	assert_int_equal(is_jwt_keys_load(&other, "ES256", "iss1", "aud1",
 	    NULL, pub, 900), 0);

@@ -1,7 +1,9 @@
 /*
- * Access tokens. Only auth holds the private key; every service verifies
- * with the public key. libjwt 1.10 checks no claims: is_jwt_verify checks
- * the algorithm, issuer, audience and expiry itself.
+ * Access tokens. Only auth holds the private key and signs (libjwt); every
+ * service verifies with the public key, parsed once at start-up: libjwt
+ * 1.10 re-parses the PEM key on every jwt_decode(), which under OpenSSL 3
+ * cost more than the signature check itself. is_jwt_verify checks the
+ * algorithm, signature, issuer, audience and expiry.
  */
 #ifndef ISCOMMON_JWT_H
 #define ISCOMMON_JWT_H
@@ -32,6 +34,7 @@ struct is_jwt_keys {
 	size_t	 private_len;
 	char	*public_pem;
 	size_t	 public_len;
+	void	*public_key;		/* EVP_PKEY, parsed from public_pem */
 	long	 ttl;
 	long	 leeway;
 };
