@@ -47,9 +47,8 @@ ctx_free(struct http_request *req)
 	if ((c = http_state_get(req)) == NULL || c->released)
 		return;
 	c->released = 1;
-	if (c->db_started)
-		kore_pgsql_cleanup(&c->sql);
-	c->db_started = 0;
+	is_db_release(c);
+	is_batch_release(c);
 	/* A running task keeps the request alive in Kore until it ends. */
 	for (i = 0; i < c->db_nparams; i++) {
 		free(c->db_params[i]);
@@ -82,6 +81,7 @@ is_ctx_get(struct http_request *req)
 		return (c);
 	c = http_state_create(req, sizeof(*c), ctx_free);
 	memset(c, 0, sizeof(*c));
+	c->req = req;
 	c->start_ms = kore_time_ms();
 	if (http_request_header(req, "x-request-id", &hdr) &&
 	    valid_request_id(hdr)) {

@@ -6,6 +6,12 @@
  *
  * A jsonb result {"error": code, "detail": ..., "errors": [...]} is a
  * business refusal and is answered as problem+json by is_db_reply().
+ *
+ * Requests are admitted to the connection pool in arrival order. Kore 4.1
+ * queues a request that finds no free connection, but a request arriving
+ * meanwhile takes the connection freed for it and the woken one goes to
+ * the back of the queue again: under load some requests waited seconds.
+ * Here a request takes a connection only when none is waiting before it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +24,100 @@
 
 static void	db_read_result(struct is_ctx *);
 static void	db_record_error(struct is_ctx *);
+static int	db_admit(struct http_request *, struct is_ctx *);
+static void	db_wake_next(void);
+
+static TAILQ_HEAD(, is_ctx)	db_waiting = TAILQ_HEAD_INITIALIZER(db_waiting);
+static int			db_in_use;
+
+/* Wakes the first waiting request when a connection is free for it. */
+static void
+db_wake_next(void)
+{
+	struct is_ctx	*next;
+
+	if (db_in_use < pgsql_conn_max &&
+	    (next = TAILQ_FIRST(&db_waiting)) != NULL)
+		http_request_wakeup(next->req);
+}
+
+/* 1 when c may take a connection now; otherwise it waits its turn. */
+static int
+db_admit(struct http_request *req, struct is_ctx *c)
+{
+	if (c->db_queued) {
+		if (TAILQ_FIRST(&db_waiting) != c ||
+		    db_in_use >= pgsql_conn_max) {
+			http_request_sleep(req);
+			return (0);
+		}
+		TAILQ_REMOVE(&db_waiting, c, db_wait);
+		c->db_queued = 0;
+		return (1);
+	}
+	if (TAILQ_EMPTY(&db_waiting) && db_in_use < pgsql_conn_max)
+		return (1);
+	TAILQ_INSERT_TAIL(&db_waiting, c, db_wait);
+	c->db_queued = 1;
+	http_request_sleep(req);
+	return (0);
+}
+
+static void
+db_warm_callback(struct kore_pgsql *sql, void *arg)
+{
+	(void)sql;
+	(void)arg;
+}
+
+/*
+ * Opens n pooled connections to dbname now, at worker start-up: Kore opens
+ * them on first use with a blocking connect, which would stall the first
+ * burst of requests. A database that is down is only logged here.
+ */
+void
+is_db_warm(const char *dbname, int n)
+{
+	struct kore_pgsql	*sql;
+	int			 i, opened = 0;
+
+	sql = kore_calloc((size_t)n, sizeof(*sql));
+	for (i = 0; i < n; i++) {
+		kore_pgsql_init(&sql[i]);
+		kore_pgsql_bind_callback(&sql[i], db_warm_callback, NULL);
+		if (!kore_pgsql_setup(&sql[i], dbname, KORE_PGSQL_ASYNC)) {
+			is_log("warn", NULL, "database %s: %s", dbname,
+			    sql[i].error ? sql[i].error : "no connection");
+			kore_pgsql_cleanup(&sql[i]);
+			break;
+		}
+		opened++;
+	}
+	for (i = 0; i < opened; i++)
+		kore_pgsql_cleanup(&sql[i]);
+	kore_free(sql);
+}
+
+/*
+ * Gives back c's connection (or its place in the queue) and lets the next
+ * request in. Safe to call more than once.
+ */
+void
+is_db_release(struct is_ctx *c)
+{
+	if (c->db_queued) {
+		TAILQ_REMOVE(&db_waiting, c, db_wait);
+		c->db_queued = 0;
+	}
+	if (c->db_started)
+		kore_pgsql_cleanup(&c->sql);
+	c->db_started = 0;
+	if (c->db_holds) {
+		c->db_holds = 0;
+		db_in_use--;
+	}
+	db_wake_next();
+}
 
 void
 is_db_begin(struct http_request *req, struct is_ctx *c, const char *query,
@@ -28,8 +128,7 @@ is_db_begin(struct http_request *req, struct is_ctx *c, const char *query,
 	(void)req;
 	if (n > IS_DB_MAX_PARAMS)
 		fatal("is_db_begin: too many parameters");
-	if (c->db_started)
-		kore_pgsql_cleanup(&c->sql);
+	is_db_release(c);
 	for (i = 0; i < c->db_nparams; i++)
 		free(c->db_params[i]);
 	free(c->db_value);
@@ -84,10 +183,11 @@ is_db_poll(struct http_request *req, struct is_ctx *c)
 {
 	int	lengths[IS_DB_MAX_PARAMS], formats[IS_DB_MAX_PARAMS], i;
 
-	(void)req;
 	if (c->db_state != IS_PENDING)
 		return (c->db_state);
 	if (!c->db_started) {
+		if (!db_admit(req, c))
+			return (IS_PENDING);
 		if (!kore_pgsql_setup(&c->sql, "db", KORE_PGSQL_ASYNC)) {
 			/* No free connection yet: Kore wakes us later. */
 			if (c->sql.state == KORE_PGSQL_STATE_INIT)
@@ -95,9 +195,13 @@ is_db_poll(struct http_request *req, struct is_ctx *c)
 			db_record_error(c);
 			kore_pgsql_cleanup(&c->sql);
 			c->db_state = IS_FAILED;
+			db_wake_next();
 			return (IS_FAILED);
 		}
 		c->db_started = 1;
+		c->db_holds = 1;
+		db_in_use++;
+		db_wake_next();
 		for (i = 0; i < c->db_nparams; i++) {
 			lengths[i] = c->db_params[i] ?
 			    (int)strlen(c->db_params[i]) : 0;
@@ -107,8 +211,7 @@ is_db_poll(struct http_request *req, struct is_ctx *c)
 		    c->db_nparams, (const char **)c->db_params, lengths,
 		    formats)) {
 			db_record_error(c);
-			kore_pgsql_cleanup(&c->sql);
-			c->db_started = 0;
+			is_db_release(c);
 			c->db_state = IS_FAILED;
 			return (IS_FAILED);
 		}
@@ -123,14 +226,12 @@ is_db_poll(struct http_request *req, struct is_ctx *c)
 			kore_pgsql_continue(&c->sql);
 			break;
 		case KORE_PGSQL_STATE_COMPLETE:
-			kore_pgsql_cleanup(&c->sql);
-			c->db_started = 0;
+			is_db_release(c);
 			c->db_state = IS_DONE;
 			return (IS_DONE);
 		case KORE_PGSQL_STATE_ERROR:
 			db_record_error(c);
-			kore_pgsql_cleanup(&c->sql);
-			c->db_started = 0;
+			is_db_release(c);
 			c->db_state = IS_FAILED;
 			return (IS_FAILED);
 		default:

@@ -40,16 +40,30 @@ struct is_ctx {
 	struct is_claims	 claims;
 	cJSON			*body;		/* parsed request body */
 
+	struct http_request	*req;
+
 	/* One database round trip at a time. */
 	struct kore_pgsql	 sql;
 	int			 db_state;
 	int			 db_started;
+	int			 db_holds;	/* counted in the pool */
+	int			 db_queued;	/* waiting for a connection */
+	TAILQ_ENTRY(is_ctx)	 db_wait;
 	const char		*db_query;
 	char			*db_params[IS_DB_MAX_PARAMS];
 	int			 db_nparams;
 	char			*db_value;	/* row 0, column 0 (or NULL) */
 	int			 db_rows;
 	char			 db_sqlstate[6];
+
+	/* An item waiting in a batch (batch.c). */
+	struct is_batch		*batch;
+	struct is_batch_slot	*batch_slot;	/* in flight there */
+	int			 batch_index;
+	int			 batch_state;
+	int			 batch_queued;
+	cJSON			*batch_item;
+	TAILQ_ENTRY(is_ctx)	 batch_link;
 
 	/* One Kore task at a time. */
 	struct kore_task	 task;
@@ -75,6 +89,7 @@ extern struct is_jwt_keys	is_keys;
 /* service.c: common start-up for each module's init function. */
 int		 is_service_init(const struct is_service *);
 const char	*is_service_name(void);
+const char	*is_service_conninfo(void);
 
 /* ctx.c */
 struct is_ctx	*is_ctx_get(struct http_request *);
@@ -97,10 +112,20 @@ int		 is_path_tail(struct http_request *, const char *prefix,
 void		 is_db_begin(struct http_request *, struct is_ctx *,
 		    const char *query, int n, const char *const *params);
 int		 is_db_poll(struct http_request *, struct is_ctx *);
+void		 is_db_release(struct is_ctx *);
+void		 is_db_warm(const char *dbname, int n);
 cJSON		*is_db_json(struct is_ctx *);
 cJSON		*is_db_result(struct http_request *, struct is_ctx *);
 int		 is_db_reply(struct http_request *, struct is_ctx *, int);
 int		 is_db_fail_reply(struct http_request *, struct is_ctx *);
+
+/* batch.c: many requests' small writes in one statement and commit. */
+struct is_batch	*is_batch_new(const char *dbname, const char *query,
+		    int max_items, int connections);
+void		 is_batch_submit(struct is_batch *, struct http_request *,
+		    struct is_ctx *, cJSON *item);
+int		 is_batch_poll(struct http_request *, struct is_ctx *);
+void		 is_batch_release(struct is_ctx *);
 
 /* Task helpers (ctx.c): run fn in a Kore task thread with input bytes. */
 void		 is_task_begin(struct http_request *, struct is_ctx *,

@@ -48,6 +48,7 @@ KORE_SECCOMP_FILTER("iscommon",
 
 struct is_jwt_keys	is_keys;
 static const char	*service_name = "is";
+static char		*service_conninfo;
 
 void	kore_parent_configure(int, char **);
 
@@ -71,6 +72,13 @@ is_service_name(void)
 	return (service_name);
 }
 
+/* The database connection string, naming the service. */
+const char *
+is_service_conninfo(void)
+{
+	return (service_conninfo);
+}
+
 static void
 log_flush_timer(void *arg, u_int64_t now)
 {
@@ -83,7 +91,7 @@ int
 is_service_init(const struct is_service *svc)
 {
 	const char	*path, *conninfo;
-	char		 key[64];
+	char		 key[64], *named;
 
 	service_name = svc->name;
 	is_log_init(svc->name);
@@ -97,11 +105,18 @@ is_service_init(const struct is_service *svc)
 		is_log("error", NULL, "db.conninfo is not set");
 		return (KORE_RESULT_ERROR);
 	}
-	if (!kore_pgsql_register("db", conninfo))
-		return (KORE_RESULT_ERROR);
+	/* Before registering: Kore copies the pool size into the database. */
 	snprintf(key, sizeof(key), "%s.db_conn_max", svc->name);
 	pgsql_conn_max = (u_int16_t)is_config_int(key,
 	    is_config_int("db.conn_max", 6));
+	/* Names the service in pg_stat_activity. */
+	named = malloc(strlen(conninfo) + strlen(svc->name) + 32);
+	if (named == NULL)
+		return (KORE_RESULT_ERROR);
+	sprintf(named, "%s application_name=%s", conninfo, svc->name);
+	service_conninfo = named;
+	if (!kore_pgsql_register("db", service_conninfo))
+		return (KORE_RESULT_ERROR);
 
 	if (is_jwt_keys_load(&is_keys,
 	    is_config_get("jwt.alg", "ES256"),
@@ -116,6 +131,7 @@ is_service_init(const struct is_service *svc)
 	}
 	if (svc->init != NULL && svc->init() == -1)
 		return (KORE_RESULT_ERROR);
+	is_db_warm("db", pgsql_conn_max);
 	kore_timer_add(log_flush_timer, 1000, NULL, 0);
 	is_log("info", NULL, "%s worker ready", svc->name);
 	is_log_flush();

@@ -17,9 +17,12 @@ struct att_conf {
 	long		 qr_rotate_seconds;	/* a code's lifetime window */
 	long		 qr_accept_windows;	/* current + previous ones */
 	long		 evidence_max;		/* bytes */
+	long		 checkin_batch_max;	/* check-ins per statement */
+	long		 checkin_batch_conns;	/* batches in flight, per worker */
 };
 
-extern struct att_conf	att_conf;
+extern struct att_conf		 att_conf;
+extern struct is_batch		*att_checkin_batch;
 
 void	att_conf_load(struct att_conf *);
 

@@ -1,5 +1,6 @@
 /*
- * Module start-up for attendance: common init, then the QR settings.
+ * Module start-up for attendance: common init, the QR settings, and the
+ * check-in batcher with its own connections.
  */
 #include <string.h>
 
@@ -12,6 +13,8 @@ int	atte_root(struct http_request *);
 
 static int	attendance_service_init(void);
 
+struct is_batch	*att_checkin_batch;
+
 static const struct is_service service = { "attendance", 0,
     attendance_service_init };
 
@@ -23,6 +26,9 @@ attendance_service_init(void)
 		is_log("error", NULL, "attendance.qr_secret must be >= 32 chars");
 		return (-1);
 	}
+	att_checkin_batch = is_batch_new("checkin", "SELECT idx, result "
+	    "FROM attendance.checkin_batch($1::jsonb)",
+	    (int)att_conf.checkin_batch_max, (int)att_conf.checkin_batch_conns);
 	return (0);
 }
 

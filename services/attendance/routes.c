@@ -620,12 +620,14 @@ att_import(struct http_request *req)
 /* ------------------------------------------------------------------ */
 /* QR check-in: the hot path at the start of every class. */
 
-/* The fast path inserts when all is well; otherwise checkin says why. */
+/*
+ * Scans wait for the next batch (attendance.checkin_batch), which inserts
+ * every one that passes all checks; a scan it did not insert is asked of
+ * attendance.checkin alone, which answers the repeat or says what failed.
+ */
 static const char *const sql_checkin =
-    "SELECT coalesce(attendance.checkin_fast($1::uuid, $2::uuid, "
-    "$3::text[], $4, $5::float8, $6::float8, $7::float8), "
-    "attendance.checkin($1::uuid, $2::uuid, $3::text[], $4, $5::float8, "
-    "$6::float8, $7::float8))";
+    "SELECT attendance.checkin($1::uuid, $2::uuid, $3::text[], $4, "
+    "$5::float8, $6::float8, $7::float8)";
 
 static char *
 keep_coord(struct is_ctx *c, const char *name)
@@ -635,6 +637,29 @@ keep_coord(struct is_ctx *c, const char *name)
 	snprintf(buf, sizeof(buf), "%.7f",
 	    cJSON_GetObjectItem(c->body, name)->valuedouble);
 	return (is_ctx_keep(c, buf));
+}
+
+static cJSON *
+checkin_item(struct is_ctx *c, const char *session)
+{
+	cJSON	*item, *roles;
+	int	 i;
+
+	item = cJSON_CreateObject();
+	cJSON_AddStringToObject(item, "session", session);
+	cJSON_AddStringToObject(item, "student", c->claims.sub);
+	roles = cJSON_AddArrayToObject(item, "roles");
+	for (i = 0; i < c->claims.nroles; i++)
+		cJSON_AddItemToArray(roles,
+		    cJSON_CreateString(c->claims.roles[i]));
+	cJSON_AddStringToObject(item, "wx", c->claims.wx);
+	cJSON_AddNumberToObject(item, "lat",
+	    cJSON_GetObjectItem(c->body, "latitude")->valuedouble);
+	cJSON_AddNumberToObject(item, "lon",
+	    cJSON_GetObjectItem(c->body, "longitude")->valuedouble);
+	cJSON_AddNumberToObject(item, "acc",
+	    cJSON_GetObjectItem(c->body, "accuracy")->valuedouble);
+	return (item);
 }
 
 int
@@ -660,11 +685,22 @@ att_checkin(struct http_request *req)
 			return (is_reply_problem(req, "qr-expired", NULL));
 		if (rc != ATT_QR_OK)
 			return (is_reply_problem(req, "qr-invalid", NULL));
+		is_batch_submit(att_checkin_batch, req, c,
+		    checkin_item(c, session));
+		c->phase = 1;
+	}
+	if (c->phase == 1) {
+		if (is_batch_poll(req, c) == IS_PENDING)
+			return (KORE_RESULT_RETRY);
+		if (c->db_state == IS_DONE && c->db_value != NULL)
+			return (is_db_reply(req, c, 200));
+		/* Not inserted (or the batch failed): this scan alone. */
 		is_db_begin(req, c, sql_checkin, 7, (const char *[]){
-		    is_ctx_keep(c, session), c->claims.sub, roles_literal(c),
+		    is_json_str(c->batch_item, "session"), c->claims.sub,
+		    roles_literal(c),
 		    c->claims.wx, keep_coord(c, "latitude"),
 		    keep_coord(c, "longitude"), keep_coord(c, "accuracy") });
-		c->phase = 1;
+		c->phase = 2;
 	}
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (KORE_RESULT_RETRY);

@@ -1,0 +1,267 @@
+/*
+ * Micro-batching of small writes that arrive in bursts (the check-ins at the
+ * start of every class). Each request queues one JSON item and sleeps; the
+ * worker sends everything queued as one statement, "SELECT idx, result
+ * FROM fn($1::jsonb)", whose parameter is the array of items, each with its
+ * index "i" added. One statement and one commit then carry many items: the
+ * per-statement executor start-up and the WAL flush are paid once.
+ *
+ * There is no timer: a batch leaves as soon as one of the batcher's own
+ * connections is free, and what arrives meanwhile waits for the next one.
+ * A lone request goes out at once; under load batches grow by themselves.
+ * Nothing is answered before its batch has committed.
+ *
+ * Kore calls back while it still holds the query object, so a slot is only
+ * reused from a handler (batch_kick from is_batch_poll), never from inside
+ * a callback: the first waiting request is woken to start the next batch.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "iskore.h"
+#include "iscommon/log.h"
+#include "iscommon/strutil.h"
+
+struct is_batch_slot {
+	struct is_batch		*batch;
+	struct kore_pgsql	 sql;
+	int			 busy;
+	int			 failed;
+	int			 n;
+	struct is_ctx		**items;
+};
+
+struct is_batch {
+	char			*dbname;
+	char			*query;
+	int			 max_items;
+	int			 nslots;
+	struct is_batch_slot	*slots;
+	TAILQ_HEAD(, is_ctx)	 pending;
+};
+
+static void	batch_kick(struct is_batch *);
+static void	batch_start(struct is_batch *, struct is_batch_slot *);
+static void	batch_callback(struct kore_pgsql *, void *);
+static void	batch_read(struct is_batch_slot *);
+static void	batch_finish(struct is_batch_slot *);
+
+struct is_batch *
+is_batch_new(const char *dbname, const char *query, int max_items,
+    int connections)
+{
+	struct is_batch	*b;
+	u_int16_t	 pool;
+	int		 i;
+
+	b = kore_calloc(1, sizeof(*b));
+	b->dbname = kore_strdup(dbname);
+	b->query = kore_strdup(query);
+	b->max_items = max_items > 0 ? max_items : 1;
+	b->nslots = connections > 0 ? connections : 1;
+	b->slots = kore_calloc((size_t)b->nslots, sizeof(*b->slots));
+	for (i = 0; i < b->nslots; i++) {
+		b->slots[i].batch = b;
+		b->slots[i].items = kore_calloc((size_t)b->max_items,
+		    sizeof(struct is_ctx *));
+	}
+	TAILQ_INIT(&b->pending);
+
+	/*
+	 * Its own pool, one connection per slot: Kore then never has to
+	 * queue a batch, and request queries keep their own pool.
+	 */
+	pool = pgsql_conn_max;
+	pgsql_conn_max = (u_int16_t)b->nslots;
+	if (!kore_pgsql_register(dbname, is_service_conninfo()))
+		fatal("is_batch_new: cannot register %s", dbname);
+	pgsql_conn_max = pool;
+	is_db_warm(dbname, b->nslots);
+	return (b);
+}
+
+/* Queues item (owned by the batch from now on) for c's request. */
+void
+is_batch_submit(struct is_batch *b, struct http_request *req,
+    struct is_ctx *c, cJSON *item)
+{
+	cJSON_Delete(c->batch_item);
+	free(c->db_value);
+	c->db_value = NULL;
+	c->batch = b;
+	c->batch_item = item;
+	c->batch_state = IS_PENDING;
+	c->batch_queued = 1;
+	TAILQ_INSERT_TAIL(&b->pending, c, batch_link);
+	(void)req;
+}
+
+/*
+ * IS_PENDING while the item waits; IS_DONE once its batch committed, with
+ * c->db_value the item's result (NULL when the statement returned none for
+ * it); IS_FAILED when the batch failed.
+ */
+int
+is_batch_poll(struct http_request *req, struct is_ctx *c)
+{
+	if (c->batch_state != IS_PENDING)
+		return (c->batch_state);
+	if (c->batch_queued)
+		batch_kick(c->batch);
+	if (c->batch_state == IS_PENDING)
+		http_request_sleep(req);
+	return (c->batch_state);
+}
+
+/* The request is going away: forget its item. Safe to call twice. */
+void
+is_batch_release(struct is_ctx *c)
+{
+	if (c->batch_queued) {
+		TAILQ_REMOVE(&c->batch->pending, c, batch_link);
+		c->batch_queued = 0;
+	}
+	if (c->batch_slot != NULL) {
+		c->batch_slot->items[c->batch_index] = NULL;
+		c->batch_slot = NULL;
+	}
+	cJSON_Delete(c->batch_item);
+	c->batch_item = NULL;
+}
+
+static void
+batch_kick(struct is_batch *b)
+{
+	int	i;
+
+	for (i = 0; i < b->nslots && !TAILQ_EMPTY(&b->pending); i++) {
+		if (!b->slots[i].busy)
+			batch_start(b, &b->slots[i]);
+	}
+}
+
+static void
+batch_start(struct is_batch *b, struct is_batch_slot *s)
+{
+	struct is_buf	 param;
+	struct is_ctx	*c;
+	char		*text;
+	const char	*values[1];
+	int		 lengths[1], formats[1] = { 0 };
+
+	is_buf_init(&param);
+	is_buf_append(&param, "[", 1);
+	s->n = 0;
+	s->failed = 0;
+	while (s->n < b->max_items && (c = TAILQ_FIRST(&b->pending)) != NULL) {
+		TAILQ_REMOVE(&b->pending, c, batch_link);
+		c->batch_queued = 0;
+		c->batch_slot = s;
+		c->batch_index = s->n;
+		s->items[s->n] = c;
+		cJSON_DeleteItemFromObject(c->batch_item, "i");
+		cJSON_AddNumberToObject(c->batch_item, "i", s->n);
+		text = cJSON_PrintUnformatted(c->batch_item);
+		if (s->n > 0)
+			is_buf_append(&param, ",", 1);
+		is_buf_append(&param, text, strlen(text));
+		cJSON_free(text);
+		s->n++;
+	}
+	is_buf_append(&param, "]", 1);
+	s->busy = 1;
+
+	kore_pgsql_init(&s->sql);
+	kore_pgsql_bind_callback(&s->sql, batch_callback, s);
+	values[0] = param.data;
+	lengths[0] = (int)param.len;
+	if (!kore_pgsql_setup(&s->sql, b->dbname, KORE_PGSQL_ASYNC) ||
+	    !kore_pgsql_query_param_fields(&s->sql, b->query, 0, 1, values,
+	    lengths, formats)) {
+		is_log("error", NULL, "batch: %s",
+		    s->sql.error ? s->sql.error : "no connection");
+		s->failed = 1;
+		kore_pgsql_cleanup(&s->sql);
+		/* cleanup did not call back if it never had a connection. */
+		if (s->busy)
+			batch_finish(s);
+	}
+	is_buf_free(&param);
+}
+
+static void
+batch_callback(struct kore_pgsql *sql, void *arg)
+{
+	struct is_batch_slot	*s = arg;
+
+	switch (sql->state) {
+	case KORE_PGSQL_STATE_RESULT:
+		batch_read(s);
+		kore_pgsql_continue(sql);
+		break;
+	case KORE_PGSQL_STATE_DONE:
+		/* Releases the connection and calls back with COMPLETE. */
+		kore_pgsql_continue(sql);
+		break;
+	case KORE_PGSQL_STATE_ERROR:
+		is_log("error", NULL, "batch: %s",
+		    sql->error ? sql->error : "unknown");
+		s->failed = 1;
+		/* Kore 4.1 keeps dead pooled connections (KORE-NOTES.md). */
+		if (sql->conn != NULL && sql->conn->db != NULL &&
+		    PQstatus(sql->conn->db) == CONNECTION_BAD)
+			PQreset(sql->conn->db);
+		kore_pgsql_cleanup(sql);
+		break;
+	case KORE_PGSQL_STATE_COMPLETE:
+		if (s->busy)
+			batch_finish(s);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+batch_read(struct is_batch_slot *s)
+{
+	struct is_ctx	*c;
+	int		 row, rows, idx;
+
+	rows = kore_pgsql_ntuples(&s->sql);
+	if (kore_pgsql_nfields(&s->sql) < 2)
+		return;
+	for (row = 0; row < rows; row++) {
+		idx = atoi(kore_pgsql_getvalue(&s->sql, row, 0));
+		if (idx < 0 || idx >= s->n || (c = s->items[idx]) == NULL ||
+		    c->db_value != NULL ||
+		    PQgetisnull(s->sql.result, row, 1))
+			continue;
+		c->db_value = is_strdup(kore_pgsql_getvalue(&s->sql, row, 1));
+	}
+}
+
+/* Hands each item its outcome and wakes its request. */
+static void
+batch_finish(struct is_batch_slot *s)
+{
+	struct is_ctx	*c;
+	int		 i;
+
+	for (i = 0; i < s->n; i++) {
+		if ((c = s->items[i]) == NULL)
+			continue;
+		s->items[i] = NULL;
+		c->batch_slot = NULL;
+		c->batch_state = s->failed ? IS_FAILED : IS_DONE;
+		c->db_state = c->batch_state;
+		http_request_wakeup(c->req);
+	}
+	s->n = 0;
+	s->busy = 0;
+	/* The next batch is started from a handler, not from here. */
+	if ((c = TAILQ_FIRST(&s->batch->pending)) != NULL)
+		http_request_wakeup(c->req);
+}
