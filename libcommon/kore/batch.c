@@ -14,6 +14,11 @@
  * Kore calls back while it still holds the query object, so a slot is only
  * reused from a handler (batch_kick from is_batch_poll), never from inside
  * a callback: the first waiting request is woken to start the next batch.
+ *
+ * When the server drops a connection in the middle of a query (EPOLLHUP),
+ * Kore tears the connection down and marks the query failed without
+ * calling back: a timer finds such a slot and fails its batch, whose
+ * requests then fall back to their own queries.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +52,10 @@ static void	batch_start(struct is_batch *, struct is_batch_slot *);
 static void	batch_callback(struct kore_pgsql *, void *);
 static void	batch_read(struct is_batch_slot *);
 static void	batch_finish(struct is_batch_slot *);
+static void	batch_watch(void *, u_int64_t);
+
+/* How often a batcher looks for slots whose connection was torn down. */
+#define BATCH_WATCH_MS	250
 
 struct is_batch *
 is_batch_new(const char *dbname, const char *query, int max_items,
@@ -79,7 +88,30 @@ is_batch_new(const char *dbname, const char *query, int max_items,
 		fatal("is_batch_new: cannot register %s", dbname);
 	pgsql_conn_max = pool;
 	is_db_warm(dbname, b->nslots);
+	kore_timer_add(batch_watch, BATCH_WATCH_MS, b, 0);
 	return (b);
+}
+
+/* Fails the batch of a slot whose connection Kore dropped under it. */
+static void
+batch_watch(void *arg, u_int64_t now)
+{
+	struct is_batch		*b = arg;
+	struct is_batch_slot	*s;
+	int			 i;
+
+	(void)now;
+	for (i = 0; i < b->nslots; i++) {
+		s = &b->slots[i];
+		if (!s->busy || s->sql.conn != NULL ||
+		    s->sql.state != KORE_PGSQL_STATE_ERROR)
+			continue;
+		is_log("error", NULL, "batch: connection lost: %s",
+		    s->sql.error ? s->sql.error : "unknown");
+		s->failed = 1;
+		kore_pgsql_cleanup(&s->sql);
+		batch_finish(s);
+	}
 }
 
 /* Queues item (owned by the batch from now on) for c's request. */
@@ -177,13 +209,14 @@ batch_start(struct is_batch *b, struct is_batch_slot *s)
 	kore_pgsql_bind_callback(&s->sql, batch_callback, s);
 	values[0] = param.data;
 	lengths[0] = (int)param.len;
-	if (!kore_pgsql_setup(&s->sql, b->dbname, KORE_PGSQL_ASYNC) ||
-	    !kore_pgsql_query_param_fields(&s->sql, b->query, 0, 1, values,
-	    lengths, formats)) {
+	if (kore_pgsql_setup(&s->sql, b->dbname, KORE_PGSQL_ASYNC))
+		is_db_check_idle(&s->sql);
+	if (s->sql.conn == NULL || !kore_pgsql_query_param_fields(&s->sql,
+	    b->query, 0, 1, values, lengths, formats)) {
 		is_log("error", NULL, "batch: %s",
 		    s->sql.error ? s->sql.error : "no connection");
 		s->failed = 1;
-		kore_pgsql_cleanup(&s->sql);
+		is_db_cleanup(&s->sql);
 		/* cleanup did not call back if it never had a connection. */
 		if (s->busy)
 			batch_finish(s);
@@ -209,11 +242,7 @@ batch_callback(struct kore_pgsql *sql, void *arg)
 		is_log("error", NULL, "batch: %s",
 		    sql->error ? sql->error : "unknown");
 		s->failed = 1;
-		/* Kore 4.1 keeps dead pooled connections (KORE-NOTES.md). */
-		if (sql->conn != NULL && sql->conn->db != NULL &&
-		    PQstatus(sql->conn->db) == CONNECTION_BAD)
-			PQreset(sql->conn->db);
-		kore_pgsql_cleanup(sql);
+		is_db_cleanup(sql);
 		break;
 	case KORE_PGSQL_STATE_COMPLETE:
 		if (s->busy)

@@ -13,6 +13,9 @@
  * the back of the queue again: under load some requests waited seconds.
  * Here a request takes a connection only when none is waiting before it.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,7 +113,7 @@ is_db_release(struct is_ctx *c)
 		c->db_queued = 0;
 	}
 	if (c->db_started)
-		kore_pgsql_cleanup(&c->sql);
+		is_db_cleanup(&c->sql);
 	c->db_started = 0;
 	if (c->db_holds) {
 		c->db_holds = 0;
@@ -167,15 +170,67 @@ db_record_error(struct is_ctx *c)
 	    (state = PQresultErrorField(c->sql.result,
 	    PG_DIAG_SQLSTATE)) != NULL)
 		snprintf(c->db_sqlstate, sizeof(c->db_sqlstate), "%s", state);
+	/* Kore leaves the message empty when epoll saw the socket hang up. */
 	is_log("error", c->request_id, "database: %s [%s]",
-	    c->sql.error ? c->sql.error : "unknown", c->db_sqlstate);
-	/*
-	 * Kore 4.1.0 keeps a dead pooled connection forever after a server
-	 * restart; reset it so the pool recovers (shared/KORE-NOTES.md).
-	 */
-	if (c->sql.conn != NULL && c->sql.conn->db != NULL &&
-	    PQstatus(c->sql.conn->db) == CONNECTION_BAD)
-		PQreset(c->sql.conn->db);
+	    c->sql.error && c->sql.error[0] ? c->sql.error : "connection lost",
+	    c->db_sqlstate);
+}
+
+/*
+ * Checks a pooled connection before a query is sent on it. An idle
+ * connection has nothing to read: EOF there, or a message (the FATAL a
+ * server sends when it ends a session), means the server has gone away
+ * since; the connection is reset now rather than failing the query.
+ */
+void
+is_db_check_idle(struct kore_pgsql *sql)
+{
+	PGconn	*db;
+	ssize_t	 n;
+	char	 byte;
+
+	if (sql->conn == NULL || (db = sql->conn->db) == NULL)
+		return;
+	if (PQstatus(db) == CONNECTION_OK) {
+		n = recv(PQsocket(db), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		/* The message, then the EOF behind it. */
+		if (n > 0 && PQconsumeInput(db))
+			(void)PQconsumeInput(db);
+		if (n != 0 && PQstatus(db) == CONNECTION_OK)
+			return;
+	}
+	PQreset(db);
+	is_log("warn", NULL, "database connection was lost while idle; "
+	    "reset: %s", PQstatus(db) == CONNECTION_OK ? "ok" : "still down");
+}
+
+/*
+ * kore_pgsql_cleanup() that survives a connection the server dropped.
+ * Kore 4.1.0 keeps a dead pooled connection forever after a server
+ * restart, so it is reset once given back (shared/KORE-NOTES.md). And when
+ * libpq has already closed the socket of a query in flight, Kore would ask
+ * epoll to forget a descriptor that is gone and the worker would die
+ * (fatal "kore_platform_disable_read"): closing it already removed it.
+ */
+void
+is_db_cleanup(struct kore_pgsql *sql)
+{
+	struct pgsql_conn	*conn = sql->conn;
+	int			 dead;
+
+	dead = conn != NULL && conn->db != NULL &&
+	    PQstatus(conn->db) == CONNECTION_BAD;
+	if (dead && PQsocket(conn->db) == -1)
+		sql->flags &= ~KORE_PGSQL_SCHEDULED;
+	kore_pgsql_cleanup(sql);
+	/* The connection is back in Kore's free list, still allocated. */
+	if (dead) {
+		PQreset(conn->db);
+		is_log("warn", NULL, "database connection reset: %s",
+		    PQstatus(conn->db) == CONNECTION_OK ? "ok" : "still down");
+	}
 }
 
 int
@@ -193,11 +248,12 @@ is_db_poll(struct http_request *req, struct is_ctx *c)
 			if (c->sql.state == KORE_PGSQL_STATE_INIT)
 				return (IS_PENDING);
 			db_record_error(c);
-			kore_pgsql_cleanup(&c->sql);
+			is_db_cleanup(&c->sql);
 			c->db_state = IS_FAILED;
 			db_wake_next();
 			return (IS_FAILED);
 		}
+		is_db_check_idle(&c->sql);
 		c->db_started = 1;
 		c->db_holds = 1;
 		db_in_use++;
@@ -259,9 +315,16 @@ is_db_fail_reply(struct http_request *req, struct is_ctx *c)
 	if (strncmp(c->db_sqlstate, "23", 2) == 0 ||
 	    strncmp(c->db_sqlstate, "22", 2) == 0)
 		return (is_reply_problem(req, "validation", NULL));
+	/*
+	 * Worth retrying: serialization failures and deadlocks, lost
+	 * connections (08, or no state at all), the server out of resources
+	 * (53) or ending sessions (57: shutdown, terminated, timed out).
+	 */
 	if (strcmp(c->db_sqlstate, "40001") == 0 ||
 	    strcmp(c->db_sqlstate, "40P01") == 0 ||
-	    strncmp(c->db_sqlstate, "08", 2) == 0 || c->db_sqlstate[0] == '\0')
+	    strncmp(c->db_sqlstate, "08", 2) == 0 ||
+	    strncmp(c->db_sqlstate, "53", 2) == 0 ||
+	    strncmp(c->db_sqlstate, "57", 2) == 0 || c->db_sqlstate[0] == '\0')
 		return (is_reply_problem(req, "service-unavailable", NULL));
 	return (is_reply_problem(req, "internal", NULL));
 }

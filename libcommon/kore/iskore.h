@@ -114,6 +114,8 @@ void		 is_db_begin(struct http_request *, struct is_ctx *,
 int		 is_db_poll(struct http_request *, struct is_ctx *);
 void		 is_db_release(struct is_ctx *);
 void		 is_db_warm(const char *dbname, int n);
+void		 is_db_cleanup(struct kore_pgsql *);
+void		 is_db_check_idle(struct kore_pgsql *);
 cJSON		*is_db_json(struct is_ctx *);
 cJSON		*is_db_result(struct http_request *, struct is_ctx *);
 int		 is_db_reply(struct http_request *, struct is_ctx *, int);

@@ -94,6 +94,9 @@ is_reply_problem_errors(struct http_request *req, const char *code,
 	if (status == 401)
 		http_response_header(req, "www-authenticate",
 		    "Bearer realm=\"is-system\"");
+	/* A lost database connection is reset within a second. */
+	if (status == 503)
+		http_response_header(req, "retry-after", "1");
 	http_response(req, status, doc, strlen(doc));
 	cJSON_free(doc);
 	return (KORE_RESULT_OK);

@@ -9,187 +9,9 @@
  */
 #include <curl/curl.h>
 
-#include "itest.h"
+#include "att_fixture.h"
 #include "iscommon/config.h"
 #include "iscommon/crypto.h"
-
-#define PASSWORD	"Str0ng-Pass-2026"
-#define ATT		"/api/v1/attendance"
-#define ROOM_LAT	45.7500
-#define ROOM_LON	126.6300
-#define NSTUDENTS	5
-
-struct klass {
-	char	 code[16];
-	char	 room[16];
-	char	 year[16];
-	char	 course_id[40];
-	char	 ids[NSTUDENTS][16];
-	char	*web[NSTUDENTS];	/* web access tokens */
-};
-
-static char	*admin;
-static char	*teacher;
-
-static void
-import(const char *kind, const char *csv, int expect_rejected)
-{
-	struct it_resp	r;
-	char		path[96];
-
-	snprintf(path, sizeof(path), ATT "/import/%s", kind);
-	it_request("POST", path, admin, "text/csv", csv, strlen(csv), &r);
-	if (r.status != 200 || cJSON_GetArraySize(cJSON_GetObjectItem(r.json,
-	    "rejected")) != expect_rejected)
-		print_error("import %s: %ld %s\n", kind, r.status, r.body);
-	assert_int_equal(r.status, 200);
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json,
-	    "rejected")), expect_rejected);
-	it_free(&r);
-}
-
-/* A new staff member with one role (and, for counsellors, one student). */
-static char *
-new_staff(const char *role, const char *student)
-{
-	struct it_resp	 r;
-	char		 id[16], json[512], *first, *tok = NULL;
-
-	it_unique(id, sizeof(id), "K");
-	snprintf(json, sizeof(json), "{\"staff_id\":\"%s\",\"family_name\":"
-	    "\"STAFF\",\"given_name\":\"Test\",\"school\":\"School of "
-	    "Computing\",\"roles\":[\"%s\"]%s%s%s}", id, role,
-	    student ? ",\"students\":[\"" : "", student ? student : "",
-	    student ? "\"]" : "");
-	it_post("/api/v1/auth/admin/staff", admin, json, &r);
-	assert_int_equal(r.status, 200);
-	it_free(&r);
-	first = it_login(id, it_initial_password(), NULL);
-	snprintf(json, sizeof(json), "{\"current_password\":\"%s\","
-	    "\"new_password\":\"%s\"}", it_initial_password(), PASSWORD);
-	it_post("/api/v1/auth/me/password", first, json, &r);
-	if (r.status == 200)
-		tok = strdup(it_str(&r, "access_token"));
-	it_free(&r);
-	free(first);
-	assert_non_null(tok);
-	return (tok);
-}
-
-/*
- * A course of `hours` taught by T0001 in a new room, with n new students
- * enrolled, in school year `year` semester 1.
- */
-static void
-new_class(struct klass *k, const char *year, int hours, int n)
-{
-	char	csv[2048];
-	int	i, off;
-
-	memset(k, 0, sizeof(*k));
-	it_unique(k->code, sizeof(k->code), "C");
-	it_unique(k->room, sizeof(k->room), "R");
-	snprintf(k->year, sizeof(k->year), "%s", year);
-	snprintf(csv, sizeof(csv), "code,name,latitude,longitude,radius_m\n"
-	    "%s,Room %s,%.4f,%.4f,60\n", k->room, k->room, ROOM_LAT, ROOM_LON);
-	import("rooms", csv, 0);
-	snprintf(csv, sizeof(csv), "code,school_year,semester,name_en,name_zh,"
-	    "hours,teacher,school\n%s,%s,1,Course %s,课程,%d,T0001,School of "
-	    "Computing\n", k->code, year, k->code, hours);
-	import("courses", csv, 0);
-	off = snprintf(csv, sizeof(csv), "course_code,school_year,semester,"
-	    "student_id\n");
-	for (i = 0; i < n; i++) {
-		k->web[i] = it_new_student(k->ids[i], sizeof(k->ids[i]),
-		    PASSWORD);
-		assert_non_null(k->web[i]);
-		off += snprintf(csv + off, sizeof(csv) - off, "%s,%s,1,%s\n",
-		    k->code, year, k->ids[i]);
-	}
-	import("enrolments", csv, 0);
-	{
-		char *id = it_sql_text("SELECT id FROM attendance.courses "
-		    "WHERE code = $1", k->code);
-		snprintf(k->course_id, sizeof(k->course_id), "%s", id);
-		free(id);
-	}
-}
-
-static void
-free_class(struct klass *k)
-{
-	int	i;
-
-	for (i = 0; i < NSTUDENTS; i++)
-		free(k->web[i]);
-}
-
-/* Adds a session on date at hh:mm (2 h) and returns its id. */
-static char *
-add_session(struct klass *k, const char *date, const char *start,
-    const char *end, const char *method)
-{
-	char	csv[512], sql[256];
-
-	snprintf(csv, sizeof(csv), "course_code,school_year,semester,date,"
-	    "start,end,room,hours,method\n%s,%s,1,%s,%s,%s,%s,2,%s\n", k->code,
-	    k->year, date, start, end, k->room, method);
-	import("sessions", csv, 0);
-	snprintf(sql, sizeof(sql), "SELECT s.id FROM attendance.class_sessions "
-	    "s JOIN attendance.courses c ON c.id = s.course_id WHERE c.code = "
-	    "$1 AND s.starts_at = ('%s'::date + '%s'::time) AT TIME ZONE "
-	    "'Asia/Shanghai'", date, start);
-	return (it_sql_text(sql, k->code));
-}
-
-/* Moves a session so that it starts `start_min` minutes from now. */
-static void
-move_session(const char *id, int start_min, int length_min)
-{
-	char	sql[256];
-
-	snprintf(sql, sizeof(sql), "WITH u AS (UPDATE attendance.class_sessions"
-	    " SET starts_at = now() + interval '%d min', ends_at = now() + "
-	    "interval '%d min' WHERE id = $1 RETURNING 1) SELECT count(*) "
-	    "FROM u", start_min, start_min + length_min);
-	assert_int_equal(it_sql_long(sql, id), 1);
-}
-
-static void
-checkin(const char *tok, const char *code, double lat, double lon,
-    double acc, struct it_resp *r)
-{
-	char	json[512];
-
-	snprintf(json, sizeof(json), "{\"code\":\"%s\",\"latitude\":%.6f,"
-	    "\"longitude\":%.6f,\"accuracy\":%.1f}", code, lat, lon, acc);
-	it_post(ATT "/checkin", tok, json, r);
-}
-
-static const char *
-record_status(struct it_resp *r)
-{
-	return (cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(
-	    r->json, "record"), "status")));
-}
-
-static long
-records_of(const char *session)
-{
-	return (it_sql_long("SELECT count(*) FROM attendance.records "
-	    "WHERE session_id = $1", session));
-}
-
-/* A correctly signed code for another time window of the session. */
-static void
-signed_code(const char *session, long window, char *out, size_t len)
-{
-	char	msg[128], mac[65];
-
-	snprintf(msg, sizeof(msg), "ISA1.%s.%ld", session, window);
-	is_hmac_hex(is_config_get("attendance.qr_secret", ""), msg, mac);
-	snprintf(out, len, "%s.%.32s", msg, mac);
-}
 
 static void
 test_full_qr_class(void **state)
@@ -202,13 +24,13 @@ test_full_qr_class(void **state)
 	int		 i;
 
 	(void)state;
-	new_class(&k, "2026-2027", 32, NSTUDENTS);
+	att_new_class(&k, "2026-2027", 32, NSTUDENTS);
 	for (i = 0; i < 4; i++) {
 		mp[i] = it_mp_token(k.web[i], openid, sizeof(openid));
 		assert_non_null(mp[i]);
 	}
-	session = add_session(&k, "2027-03-01", "08:00", "09:40", "qr");
-	move_session(session, 10, 100);
+	session = att_add_session(&k, "2027-03-01", "08:00", "09:40", "qr");
+	att_move_session(session, 10, 100);
 
 	/* Only the course's teacher opens check-in. */
 	snprintf(path, sizeof(path), ATT "/sessions/%s/open", session);
@@ -231,27 +53,27 @@ test_full_qr_class(void **state)
 	it_free(&r);
 
 	/* A web login is refused, with what to do. */
-	checkin(k.web[0], code, ROOM_LAT, ROOM_LON, 15, &r);
+	att_scan(k.web[0], code, ROOM_LAT, ROOM_LON, 15, &r);
 	it_assert_problem(&r, 403, "wechat-login-required");
 	it_free(&r);
 
 	/* On time: present; again: the same record. */
-	checkin(mp[0], code, ROOM_LAT + 0.0002, ROOM_LON, 15, &r);
+	att_scan(mp[0], code, ROOM_LAT + 0.0002, ROOM_LON, 15, &r);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(record_status(&r), "present");
+	assert_string_equal(att_record_status(&r), "present");
 	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "duplicate")));
 	it_free(&r);
-	checkin(mp[0], code, ROOM_LAT, ROOM_LON, 15, &r);
+	att_scan(mp[0], code, ROOM_LAT, ROOM_LON, 15, &r);
 	assert_int_equal(r.status, 200);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "duplicate")));
 	it_free(&r);
-	assert_int_equal(records_of(session), 1);
+	assert_int_equal(att_records_of(session), 1);
 
 	/* Outside the room's radius (about 1.1 km away), inaccurate. */
-	checkin(mp[1], code, ROOM_LAT + 0.01, ROOM_LON, 15, &r);
+	att_scan(mp[1], code, ROOM_LAT + 0.01, ROOM_LON, 15, &r);
 	it_assert_problem(&r, 422, "outside-classroom");
 	it_free(&r);
-	checkin(mp[1], code, ROOM_LAT, ROOM_LON, 800, &r);
+	att_scan(mp[1], code, ROOM_LAT, ROOM_LON, 800, &r);
 	it_assert_problem(&r, 422, "location-inaccurate");
 	it_free(&r);
 
@@ -259,23 +81,23 @@ test_full_qr_class(void **state)
 	snprintf(forged, sizeof(forged), "%s", code);
 	forged[strlen(forged) - 1] = forged[strlen(forged) - 1] == '0' ?
 	    '1' : '0';
-	checkin(mp[1], forged, ROOM_LAT, ROOM_LON, 15, &r);
+	att_scan(mp[1], forged, ROOM_LAT, ROOM_LON, 15, &r);
 	it_assert_problem(&r, 422, "qr-invalid");
 	it_free(&r);
-	checkin(mp[1], "ISA1.not-a-code-at-all", ROOM_LAT, ROOM_LON, 15, &r);
+	att_scan(mp[1], "ISA1.not-a-code-at-all", ROOM_LAT, ROOM_LON, 15, &r);
 	it_assert_problem(&r, 422, "qr-invalid");
 	it_free(&r);
 	window = time(NULL) / is_config_int("attendance.qr_rotate_seconds", 10);
-	signed_code(session, window - 6, forged, sizeof(forged));
-	checkin(mp[1], forged, ROOM_LAT, ROOM_LON, 15, &r);
+	att_signed_code(session, window - 6, forged, sizeof(forged));
+	att_scan(mp[1], forged, ROOM_LAT, ROOM_LON, 15, &r);
 	it_assert_problem(&r, 422, "qr-expired");
 	it_free(&r);
-	assert_int_equal(records_of(session), 1);
+	assert_int_equal(att_records_of(session), 1);
 
 	/* A binding replaced since the mini-program login. */
 	old_mp = mp[2];
 	mp[2] = it_mp_token(k.web[2], openid, sizeof(openid));
-	checkin(old_mp, code, ROOM_LAT, ROOM_LON, 15, &r);
+	att_scan(old_mp, code, ROOM_LAT, ROOM_LON, 15, &r);
 	it_assert_problem(&r, 403, "wechat-binding-changed");
 	it_free(&r);
 	free(old_mp);
@@ -285,13 +107,13 @@ test_full_qr_class(void **state)
 		struct klass	other;
 		char		*omp;
 
-		new_class(&other, "2026-2027", 32, 1);
+		att_new_class(&other, "2026-2027", 32, 1);
 		omp = it_mp_token(other.web[0], openid, sizeof(openid));
-		checkin(omp, code, ROOM_LAT, ROOM_LON, 15, &r);
+		att_scan(omp, code, ROOM_LAT, ROOM_LON, 15, &r);
 		it_assert_problem(&r, 403, "not-enrolled");
 		it_free(&r);
 		free(omp);
-		free_class(&other);
+		att_free_class(&other);
 	}
 
 	/* Live view: who is missing. */
@@ -307,15 +129,15 @@ test_full_qr_class(void **state)
 	it_free(&r);
 
 	/* The class started a minute ago: a scan now is absent, and final. */
-	move_session(session, -1, 100);
+	att_move_session(session, -1, 100);
 	snprintf(path, sizeof(path), ATT "/sessions/%s/qr", session);
 	it_get(path, teacher, &r);
 	snprintf(code, sizeof(code), "%s", cJSON_GetStringValue(
 	    cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "qr"), "payload")));
 	it_free(&r);
-	checkin(mp[3], code, ROOM_LAT, ROOM_LON, 15, &r);
+	att_scan(mp[3], code, ROOM_LAT, ROOM_LON, 15, &r);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(record_status(&r), "absent");
+	assert_string_equal(att_record_status(&r), "absent");
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(
 	    r.json, "record"), "final")));
 	it_free(&r);
@@ -360,15 +182,15 @@ test_full_qr_class(void **state)
 	assert_int_equal(r.status, 200);
 	assert_string_equal(it_str(&r, "checkin"), "closed");
 	it_free(&r);
-	checkin(mp[2], code, ROOM_LAT, ROOM_LON, 15, &r);
+	att_scan(mp[2], code, ROOM_LAT, ROOM_LON, 15, &r);
 	it_assert_problem(&r, 409, "checkin-closed");
 	it_free(&r);
-	assert_int_equal(records_of(session), 3);
+	assert_int_equal(att_records_of(session), 3);
 
 	for (i = 0; i < 4; i++)
 		free(mp[i]);
 	free(session);
-	free_class(&k);
+	att_free_class(&k);
 }
 
 static void
@@ -381,15 +203,15 @@ test_leave_and_evidence(void **state)
 	static const char pdf[] = "%PDF-1.4\n% hospital certificate\n%%EOF\n";
 
 	(void)state;
-	new_class(&k, "2026-2027", 32, 2);
-	counsellor = new_staff("counsellor", k.ids[0]);
-	other = new_staff("counsellor", k.ids[1]);
-	f1 = add_session(&k, "2027-03-02", "08:00", "09:40", "qr");
-	f2 = add_session(&k, "2027-03-02", "10:00", "11:40", "qr");
-	started = add_session(&k, "2027-03-03", "08:00", "09:40", "qr");
-	move_session(f1, 2 * 24 * 60, 100);
-	move_session(f2, 2 * 24 * 60 + 120, 100);
-	move_session(started, -10, 100);
+	att_new_class(&k, "2026-2027", 32, 2);
+	counsellor = att_new_staff("counsellor", k.ids[0]);
+	other = att_new_staff("counsellor", k.ids[1]);
+	f1 = att_add_session(&k, "2027-03-02", "08:00", "09:40", "qr");
+	f2 = att_add_session(&k, "2027-03-02", "10:00", "11:40", "qr");
+	started = att_add_session(&k, "2027-03-03", "08:00", "09:40", "qr");
+	att_move_session(f1, 2 * 24 * 60, 100);
+	att_move_session(f2, 2 * 24 * 60 + 120, 100);
+	att_move_session(started, -10, 100);
 
 	/* The certificate: typed by content, bounded in size. */
 	it_request("POST", ATT "/evidence", k.web[0], "application/pdf",
@@ -486,7 +308,7 @@ test_leave_and_evidence(void **state)
 	it_free(&r);
 
 	/* Once held, the leave shows in the rates as sick leave. */
-	move_session(f1, -200, 100);
+	att_move_session(f1, -200, 100);
 	snprintf(path, sizeof(path), ATT "/rates?school_year=2026-2027");
 	it_get(path, k.web[0], &r);
 	assert_int_equal(r.status, 200);
@@ -509,7 +331,7 @@ test_leave_and_evidence(void **state)
 	free(started);
 	free(counsellor);
 	free(other);
-	free_class(&k);
+	att_free_class(&k);
 }
 
 /* Records one roll-call session for a student. */
@@ -576,13 +398,13 @@ test_rates_policies_report_warnings(void **state)
 	(void)state;
 	/* One student in four courses of 16 two-hour sessions each. */
 	for (c = 0; c < 4; c++)
-		new_class(&k[c], "2025-2026", 32, c == 0 ? 1 : 0);
+		att_new_class(&k[c], "2025-2026", 32, c == 0 ? 1 : 0);
 	snprintf(student, sizeof(student), "%s", k[0].ids[0]);
 	web = k[0].web[0];
 	for (c = 1; c < 4; c++) {
 		snprintf(csv, sizeof(csv), "course_code,school_year,semester,"
 		    "student_id\n%s,2025-2026,1,%s\n", k[c].code, student);
-		import("enrolments", csv, 0);
+		att_import("enrolments", csv, 0);
 	}
 	for (c = 0; c < 4; c++) {
 		for (s = 0; s < 16; s++) {
@@ -590,7 +412,7 @@ test_rates_policies_report_warnings(void **state)
 			    9 + s / 4, 1 + (s % 4) * 7);
 			snprintf(start, sizeof(start), "%02d:00", 8 + c * 2);
 			snprintf(end, sizeof(end), "%02d:40", 9 + c * 2);
-			ids[c][s] = add_session(&k[c], date, start, end,
+			ids[c][s] = att_add_session(&k[c], date, start, end,
 			    "roll_call");
 			/* 9 sessions (18 h) skipped: no record at all. */
 			if (skipped < 9 && s % 2 == 1 && c < 3 && s < 7) {
@@ -676,7 +498,7 @@ test_rates_policies_report_warnings(void **state)
 	free(finance);
 
 	/* Warnings: 81.25 % is trending below 80 + 5; warned once. */
-	counsellor = new_staff("counsellor", student);
+	counsellor = att_new_staff("counsellor", student);
 	it_get(ATT "/warnings?school_year=2025-2026&semester=1", counsellor, &r);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(cJSON_GetObjectItem(r.json, "total")->valueint, 1);
@@ -703,7 +525,7 @@ test_rates_policies_report_warnings(void **state)
 	for (c = 0; c < 4; c++) {
 		for (s = 0; s < 16; s++)
 			free(ids[c][s]);
-		free_class(&k[c]);
+		att_free_class(&k[c]);
 	}
 }
 
@@ -715,7 +537,7 @@ test_scopes(void **state)
 	char		 path[160], *s2;
 
 	(void)state;
-	new_class(&k, "2026-2027", 16, 2);
+	att_new_class(&k, "2026-2027", 16, 2);
 	/* A student reads their own rates, not another's. */
 	snprintf(path, sizeof(path), ATT "/rates?student=%s", k.ids[1]);
 	it_get(path, k.web[0], &r);
@@ -730,7 +552,7 @@ test_scopes(void **state)
 	it_get(path, teacher, &r);
 	assert_int_equal(r.status, 200);
 	it_free(&r);
-	s2 = new_staff("teacher", NULL);
+	s2 = att_new_staff("teacher", NULL);
 	it_get(path, s2, &r);
 	it_assert_problem(&r, 404, "not-found");
 	it_free(&r);
@@ -767,7 +589,7 @@ test_scopes(void **state)
 	it_get(ATT "/courses", NULL, &r);
 	it_assert_problem(&r, 401, "unauthorized");
 	it_free(&r);
-	free_class(&k);
+	att_free_class(&k);
 }
 
 static long
@@ -884,25 +706,6 @@ test_bad_input(void **state)
 	free(student);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	it_init();
-	admin = it_admin_token();
-	teacher = it_login("T0001", it_demo_password(), NULL);
-	return (admin && teacher ? 0 : -1);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	free(admin);
-	free(teacher);
-	return (0);
-}
-
 int
 main(void)
 {
@@ -914,5 +717,5 @@ main(void)
 		cmocka_unit_test(test_bad_input),
 	};
 
-	return (cmocka_run_group_tests(tests, setup, teardown));
+	return (cmocka_run_group_tests(tests, att_setup, att_teardown));
 }

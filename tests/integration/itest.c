@@ -65,52 +65,119 @@ it_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* One request's handle, its headers and body buffer. */
+struct it_call {
+	CURL			*curl;
+	struct curl_slist	*hdrs;
+	struct is_buf		 body;
+	struct it_resp		*resp;
+};
+
+static void
+call_setup(struct it_call *call, const char *method, const char *path,
+    const char *token, const char *ctype, const char *body, size_t len,
+    struct it_resp *r)
+{
+	char	url[1024], h[4200];
+
+	memset(r, 0, sizeof(*r));
+	memset(call, 0, sizeof(*call));
+	call->resp = r;
+	is_buf_init(&call->body);
+	snprintf(url, sizeof(url), "%s%s", base_url, path);
+	call->curl = curl_easy_init();
+	if (token != NULL) {
+		snprintf(h, sizeof(h), "Authorization: Bearer %s", token);
+		call->hdrs = curl_slist_append(call->hdrs, h);
+	}
+	if (ctype != NULL) {
+		snprintf(h, sizeof(h), "Content-Type: %s", ctype);
+		call->hdrs = curl_slist_append(call->hdrs, h);
+	}
+	call->hdrs = curl_slist_append(call->hdrs, "Expect:");
+	curl_easy_setopt(call->curl, CURLOPT_URL, url);
+	curl_easy_setopt(call->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(call->curl, CURLOPT_HTTPHEADER, call->hdrs);
+	if (body != NULL) {
+		curl_easy_setopt(call->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(call->curl, CURLOPT_POSTFIELDSIZE, (long)len);
+	}
+	curl_easy_setopt(call->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(call->curl, CURLOPT_WRITEDATA, &call->body);
+	curl_easy_setopt(call->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(call->curl, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(call->curl, CURLOPT_TIMEOUT, 30L);
+}
+
+/* Fills the response from a finished call and frees the call. */
+static void
+call_finish(struct it_call *call, CURLcode rc)
+{
+	struct it_resp	*r = call->resp;
+
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(call->curl, CURLINFO_RESPONSE_CODE,
+		    &r->status);
+	curl_slist_free_all(call->hdrs);
+	curl_easy_cleanup(call->curl);
+	if (call->body.data == NULL)
+		is_buf_append(&call->body, "", 0);
+	r->body = call->body.data;
+	r->len = call->body.len;
+	r->json = cJSON_Parse(call->body.data);
+}
+
 int
 it_request(const char *method, const char *path, const char *token,
     const char *ctype, const char *body, size_t len, struct it_resp *r)
 {
-	CURL			*curl;
-	struct curl_slist	*hdrs = NULL;
-	struct is_buf		 b;
-	char			 url[1024], h[4200];
-	CURLcode		 rc;
+	struct it_call	call;
+	CURLcode	rc;
 
-	memset(r, 0, sizeof(*r));
-	is_buf_init(&b);
-	snprintf(url, sizeof(url), "%s%s", base_url, path);
-	curl = curl_easy_init();
-	if (token != NULL) {
-		snprintf(h, sizeof(h), "Authorization: Bearer %s", token);
-		hdrs = curl_slist_append(hdrs, h);
-	}
-	if (ctype != NULL) {
-		snprintf(h, sizeof(h), "Content-Type: %s", ctype);
-		hdrs = curl_slist_append(hdrs, h);
-	}
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-	if (body != NULL) {
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
-	}
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-	rc = curl_easy_perform(curl);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(curl);
-	if (b.data == NULL)
-		is_buf_append(&b, "", 0);
-	r->body = b.data;
-	r->len = b.len;
-	r->json = cJSON_Parse(b.data);
+	call_setup(&call, method, path, token, ctype, body, len, r);
+	rc = curl_easy_perform(call.curl);
+	call_finish(&call, rc);
 	return (rc == CURLE_OK ? 0 : -1);
+}
+
+/*
+ * n JSON POSTs to path at once, each on its own connection, with
+ * tokens[i] and bodies[i]; out[i] is the answer to the i-th (status 0
+ * when the request failed). Returns when all are answered.
+ */
+void
+it_post_all(int n, const char *path, char *const *tokens,
+    char *const *bodies, struct it_resp *out)
+{
+	struct it_call	*calls, *call;
+	CURLM		*multi;
+	CURLMsg		*msg;
+	int		 i, running, left;
+
+	calls = calloc((size_t)n, sizeof(*calls));
+	multi = curl_multi_init();
+	for (i = 0; i < n; i++) {
+		call_setup(&calls[i], "POST", path, tokens[i],
+		    "application/json", bodies[i], strlen(bodies[i]), &out[i]);
+		curl_easy_setopt(calls[i].curl, CURLOPT_PRIVATE, &calls[i]);
+		curl_easy_setopt(calls[i].curl, CURLOPT_FRESH_CONNECT, 1L);
+		curl_multi_add_handle(multi, calls[i].curl);
+	}
+	do {
+		curl_multi_perform(multi, &running);
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&call);
+			curl_multi_remove_handle(multi, call->curl);
+			call_finish(call, msg->data.result);
+		}
+		if (running)
+			curl_multi_poll(multi, NULL, 0, 1000, NULL);
+	} while (running);
+	curl_multi_cleanup(multi);
+	free(calls);
 }
 
 int

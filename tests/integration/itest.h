@@ -36,6 +36,9 @@ int	 it_request(const char *method, const char *path, const char *token,
 int	 it_get(const char *path, const char *token, struct it_resp *r);
 int	 it_post(const char *path, const char *token, const char *json,
 	    struct it_resp *r);
+/* n POSTs at once (curl multi); out[i] answers the i-th. */
+void	 it_post_all(int n, const char *path, char *const *tokens,
+	    char *const *bodies, struct it_resp *out);
 void	 it_free(struct it_resp *);
 const char *it_str(struct it_resp *, const char *name);
 

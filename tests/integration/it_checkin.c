@@ -1,0 +1,256 @@
+/*
+ * QR check-ins under concurrency, through nginx on the real stack. Scans
+ * that arrive together are written in batches (attendance.checkin_batch):
+ * every scan must still get its own verdict, repeats the one record, and
+ * a failing scan must not take the others down. Then the database drops
+ * the service's connections in the middle of queries: the scans in flight
+ * are answered 503 problem+json (never a dead worker), and the service
+ * recovers by itself.
+ */
+#include <pthread.h>
+
+#include <libpq-fe.h>
+
+#include "att_fixture.h"
+#include "iscommon/config.h"
+
+#define SCANNERS	4		/* enrolled, inside the room */
+#define NSCANS		(2 * SCANNERS + 2)
+
+struct scan_set {
+	char		*tokens[NSCANS];
+	char		*bodies[NSCANS];
+	struct it_resp	 resp[NSCANS];
+	int		 n;
+};
+
+static char *
+scan_body(const char *code, double lat, double lon, double acc)
+{
+	char	buf[512];
+
+	snprintf(buf, sizeof(buf), "{\"code\":\"%s\",\"latitude\":%.6f,"
+	    "\"longitude\":%.6f,\"accuracy\":%.1f}", code, lat, lon, acc);
+	return (strdup(buf));
+}
+
+static void
+scan_add(struct scan_set *set, char *token, char *body)
+{
+	set->tokens[set->n] = token;
+	set->bodies[set->n] = body;
+	set->n++;
+}
+
+static void
+scan_set_free(struct scan_set *set)
+{
+	int	i;
+
+	for (i = 0; i < set->n; i++) {
+		free(set->bodies[i]);
+		it_free(&set->resp[i]);
+	}
+}
+
+static const char *
+checked_in_at(struct it_resp *r)
+{
+	return (cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(
+	    r->json, "record"), "checked_in_at")));
+}
+
+static int
+is_duplicate(struct it_resp *r)
+{
+	return (cJSON_IsTrue(cJSON_GetObjectItem(r->json, "duplicate")));
+}
+
+static void
+test_concurrent_scans_get_their_own_verdicts(void **state)
+{
+	struct klass	 k, other;
+	struct scan_set	 set;
+	struct it_resp	*a, *b;
+	char		 openid[32], *mp[NSTUDENTS], *omp, *session, *code;
+	int		 i;
+
+	(void)state;
+	memset(&set, 0, sizeof(set));
+	att_new_class(&k, "2026-2027", 32, SCANNERS + 1);
+	att_new_class(&other, "2026-2027", 32, 1);
+	for (i = 0; i < SCANNERS + 1; i++)
+		assert_non_null(mp[i] = it_mp_token(k.web[i], openid,
+		    sizeof(openid)));
+	assert_non_null(omp = it_mp_token(other.web[0], openid,
+	    sizeof(openid)));
+	session = att_add_session(&k, "2027-03-08", "08:00", "09:40", "qr");
+	att_move_session(session, 10, 100);
+	code = att_open_checkin(session);
+
+	/* Every enrolled student twice, one from too far, one not enrolled. */
+	for (i = 0; i < SCANNERS; i++) {
+		scan_add(&set, mp[i], scan_body(code, ROOM_LAT, ROOM_LON, 10));
+		scan_add(&set, mp[i], scan_body(code, ROOM_LAT + 0.0001,
+		    ROOM_LON, 12));
+	}
+	scan_add(&set, mp[SCANNERS], scan_body(code, ROOM_LAT + 0.01,
+	    ROOM_LON, 10));
+	scan_add(&set, omp, scan_body(code, ROOM_LAT, ROOM_LON, 10));
+	it_post_all(set.n, ATT "/checkin", set.tokens, set.bodies, set.resp);
+
+	for (i = 0; i < SCANNERS; i++) {
+		a = &set.resp[2 * i];
+		b = &set.resp[2 * i + 1];
+		if (a->status != 200 || b->status != 200)
+			print_error("scans of %d: %ld %s / %ld %s\n", i,
+			    a->status, a->body, b->status, b->body);
+		assert_int_equal(a->status, 200);
+		assert_int_equal(b->status, 200);
+		assert_string_equal(att_record_status(a), "present");
+		assert_string_equal(att_record_status(b), "present");
+		/* Both answers describe the one record. */
+		assert_string_equal(checked_in_at(a), checked_in_at(b));
+		assert_true(!is_duplicate(a) || !is_duplicate(b));
+	}
+	it_assert_problem(&set.resp[2 * SCANNERS], 422, "outside-classroom");
+	it_assert_problem(&set.resp[2 * SCANNERS + 1], 403, "not-enrolled");
+	assert_int_equal(att_records_of(session), SCANNERS);
+
+	scan_set_free(&set);
+	for (i = 0; i < SCANNERS + 1; i++)
+		free(mp[i]);
+	free(omp);
+	free(code);
+	free(session);
+	att_free_class(&k);
+	att_free_class(&other);
+}
+
+/* Lines of the attendance service's log that say a worker died. */
+static int
+worker_deaths(void)
+{
+	const char	*run = getenv("IS_TEST_RUN");
+	char		 path[512], line[4096];
+	FILE		*f;
+	int		 n = 0;
+
+	assert_non_null(run);
+	snprintf(path, sizeof(path), "%s/logs/attendance.log", run);
+	if ((f = fopen(path, "r")) == NULL)
+		fail_msg("cannot read %s", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, "exited with status") != NULL ||
+		    strstr(line, "exited due to") != NULL)
+			n++;
+	}
+	fclose(f);
+	return (n);
+}
+
+static void *
+post_all_thread(void *arg)
+{
+	struct scan_set	*set = arg;
+
+	it_post_all(set->n, ATT "/checkin", set->tokens, set->bodies,
+	    set->resp);
+	return (NULL);
+}
+
+/* How many queries of the attendance service wait for a lock. */
+static long
+attendance_waiting(void)
+{
+	return (it_sql_long("SELECT count(*) FROM pg_stat_activity WHERE "
+	    "application_name = $1 AND wait_event_type = 'Lock'",
+	    "attendance"));
+}
+
+static void
+test_connections_dropped_mid_query(void **state)
+{
+	struct klass	 k;
+	struct scan_set	 set;
+	struct it_resp	 r;
+	pthread_t	 thread;
+	PGconn		*locker;
+	PGresult	*res;
+	char		 openid[32], *mp[2], *session, *code;
+	int		 i, deaths, tries;
+
+	(void)state;
+	memset(&set, 0, sizeof(set));
+	deaths = worker_deaths();
+	att_new_class(&k, "2026-2027", 32, 2);
+	for (i = 0; i < 2; i++)
+		assert_non_null(mp[i] = it_mp_token(k.web[i], openid,
+		    sizeof(openid)));
+	session = att_add_session(&k, "2027-03-15", "08:00", "09:40", "qr");
+	att_move_session(session, 10, 100);
+	code = att_open_checkin(session);
+
+	/* Hold the records table so that the scans wait inside PostgreSQL. */
+	locker = PQconnectdb(is_config_get("db.conninfo", ""));
+	assert_int_equal(PQstatus(locker), CONNECTION_OK);
+	res = PQexec(locker, "BEGIN; LOCK TABLE attendance.records IN "
+	    "ACCESS EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	scan_add(&set, mp[0], scan_body(code, ROOM_LAT, ROOM_LON, 10));
+	scan_add(&set, mp[1], scan_body(code, ROOM_LAT, ROOM_LON, 10));
+	assert_int_equal(pthread_create(&thread, NULL, post_all_thread, &set),
+	    0);
+	for (tries = 0; tries < 100 && attendance_waiting() < 1; tries++)
+		usleep(50000);
+	assert_true(attendance_waiting() >= 1);
+
+	/* The server ends every connection of the service, busy or idle. */
+	assert_true(it_sql_long("SELECT count(pg_terminate_backend(pid)) FROM "
+	    "pg_stat_activity WHERE application_name = $1", "attendance") > 0);
+	res = PQexec(locker, "ROLLBACK");
+	PQclear(res);
+	PQfinish(locker);
+	pthread_join(thread, NULL);
+	for (i = 0; i < set.n; i++) {
+		if (set.resp[i].status == 200)
+			continue;
+		it_assert_problem(&set.resp[i], 503, "service-unavailable");
+		assert_string_equal(set.resp[i].retry_after, "1");
+	}
+
+	/*
+	 * The idle pooled connections were ended too: each is found dead and
+	 * reset before its next query, so the next scans simply succeed.
+	 */
+	for (i = 0; i < 2; i++) {
+		att_scan(mp[i], code, ROOM_LAT, ROOM_LON, 10, &r);
+		if (r.status != 200)
+			print_error("scan %d after the drop: %ld %s\n", i,
+			    r.status, r.body);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(att_record_status(&r), "present");
+		it_free(&r);
+	}
+	assert_int_equal(att_records_of(session), 2);
+	assert_int_equal(worker_deaths(), deaths);
+
+	scan_set_free(&set);
+	for (i = 0; i < 2; i++)
+		free(mp[i]);
+	free(code);
+	free(session);
+	att_free_class(&k);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_concurrent_scans_get_their_own_verdicts),
+		cmocka_unit_test(test_connections_dropped_mid_query),
+	};
+
+	return (cmocka_run_group_tests(tests, att_setup, att_teardown));
+}
