@@ -13,24 +13,12 @@
 # Last line: checkins_per_s=N p50_ms=N p99_ms=N lost=N duplicated=N
 #            insert_baseline_per_s=N hello_rps=N
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-INSTANCE=${IS_INSTANCE:-dev}
-RUN=$ROOT/.run/$INSTANCE
-PORT=${IS_HTTP_PORT:-8080}
-PG_PORT=${IS_PG_PORT:-55432}
+. "$(dirname "$0")/lib.sh"
 SESSIONS=${SESSIONS:-200}
 PER_SESSION=${PER_SESSION:-50}
 CONNS=${CONNS:-128}
-BASE=http://127.0.0.1:$PORT
 N=$((SESSIONS * PER_SESSION))
-TMP=$(mktemp -d)
-chmod 755 "$TMP"
-trap 'rm -rf "$TMP"' EXIT
-
-command -v wrk >/dev/null || "$ROOT/deploy/local.sh" deps
-curl -fsS "$BASE/api/v1/attendance/healthz" >/dev/null 2>&1 || "$ROOT/deploy/local.sh" up
-psql_db() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$RUN/pgsock" -p "$PG_PORT" -U isys_app -d isys "$@"; }
-conf_value() { grep -E "^$1 *=" "$RUN/is.conf" | tail -n 1 | cut -d= -f2- | sed 's/^ *//'; }
+bench_stack
 
 echo "seeding $SESSIONS sessions x $PER_SESSION students..."
 psql_db -v n="$N" -v per="$PER_SESSION" -v sessions="$SESSIONS" <<'SQL'
@@ -84,9 +72,7 @@ JOIN attendance.enrolments e ON e.student_id = o.account_id
 JOIN attendance.courses c ON c.id = e.course_id AND c.code LIKE 'BENCH-%'
 JOIN attendance.class_sessions s ON s.course_id = c.id;
 SQL
-cut -f2 "$TMP/pairs.tsv" |
-    runuser -u isys -- env IS_CONFIG="$RUN/is.conf" \
-    "${IS_BUILD_DIR:-$ROOT/build/release}/services/auth/is-admin" mint-tokens >"$TMP/tokens"
+cut -f2 "$TMP/pairs.tsv" | mint_tokens >"$TMP/tokens"
 cut -f1 "$TMP/pairs.tsv" | paste - "$TMP/tokens" >"$TMP/session_token.tsv"
 [ "$(wc -l <"$TMP/session_token.tsv")" -eq "$N" ] || { echo "seeding failed"; exit 1; }
 
@@ -98,8 +84,7 @@ psql_db -c "VACUUM ANALYZE auth.accounts, auth.account_roles,
     attendance.enrolments, attendance.class_sessions, attendance.records"
 
 # nginx -> Kore hello, and the database's own single-row insert rate.
-wrk -t2 -c64 -d5s --latency "$BASE/bench/hello" >"$TMP/hello.txt"
-HELLO_RPS=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$TMP/hello.txt")
+HELLO_RPS=$(hello_rps)
 psql_db -c "CREATE TABLE IF NOT EXISTS public.bench_insert (id bigserial PRIMARY KEY,
     at timestamptz NOT NULL DEFAULT now(), v int NOT NULL)"
 echo 'INSERT INTO public.bench_insert (v) VALUES (1);' >"$TMP/insert.sql"
