@@ -49,8 +49,12 @@ LANGUAGE sql STABLE AS $$
 		CASE WHEN r.status IS NULL OR r.status = 'absent'
 		    THEN 'skipped' ELSE r.status END AS st,
 		coalesce(r.late_scan, false) AS late_scan
-		FROM sess x LEFT JOIN attendance.records r
-		    ON r.student_id = x.student_id AND r.session_id = x.id),
+		-- One lookup by the primary key per held session. (As a plain
+		-- join the planner would rather read all of a session's records
+		-- and filter them: about 50 rows for each one kept.)
+		FROM sess x LEFT JOIN LATERAL (SELECT r.status, r.late_scan
+		    FROM attendance.records r WHERE r.student_id = x.student_id
+		    AND r.session_id = x.id LIMIT 1) r ON true),
 	ranked AS (SELECT h.*, row_number() OVER (PARTITION BY h.student_id,
 		h.course_id, h.st ORDER BY h.starts_at) AS rn
 		FROM held h),

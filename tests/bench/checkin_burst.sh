@@ -21,23 +21,14 @@ N=$((SESSIONS * PER_SESSION))
 bench_stack
 
 echo "seeding $SESSIONS sessions x $PER_SESSION students..."
-psql_db -v n="$N" -v per="$PER_SESSION" -v sessions="$SESSIONS" <<'SQL'
--- Bench data lives under its own names (BQnnnnn, BENCH-nnn, BENCHROOM)
--- and is replaced on every run.
+# Bench data lives under its own names (BQnnnnnn, BENCH-nnn, BENCHROOM)
+# and is replaced on every run.
+{ students_sql BQ "$N"; cat <<'SQL'; } |
 DELETE FROM attendance.courses WHERE code LIKE 'BENCH-%';
 DELETE FROM auth.sessions s USING auth.accounts a
     WHERE a.id = s.account_id AND a.login LIKE 'BQ%';
 INSERT INTO attendance.rooms (code, name, latitude, longitude, radius_m)
 VALUES ('BENCHROOM', 'Bench hall', 45.75, 126.63, 100)
-ON CONFLICT DO NOTHING;
-INSERT INTO auth.accounts (login, kind, family_name, given_name, school,
-    degree, cohort, password_hash, must_change_password)
-SELECT 'BQ' || lpad(i::text, 6, '0'), 'student', 'BENCH', 'S' || i,
-    'School of Computing', 'master', 2025, 'scrypt$disabled', false
-FROM generate_series(1, :n) i
-ON CONFLICT DO NOTHING;
-INSERT INTO auth.account_roles (account_id, role)
-SELECT id, 'student' FROM auth.accounts WHERE login LIKE 'BQ%'
 ON CONFLICT DO NOTHING;
 INSERT INTO auth.wechat_bindings (account_id, openid)
 SELECT id, 'obench' || login FROM auth.accounts WHERE login LIKE 'BQ%'
@@ -58,6 +49,7 @@ SELECT id, now() + interval '10 min', now() + interval '100 min',
     'BENCHROOM', 2, 'qr', now()
 FROM attendance.courses WHERE code LIKE 'BENCH-%';
 SQL
+    psql_db -v n="$N" -v per="$PER_SESSION" -v sessions="$SESSIONS" -f -
 
 # One mini-program session per student, as its WeChat login would open.
 psql_db -v n="$N" -F $'\t' >"$TMP/pairs.tsv" <<'SQL'

@@ -28,6 +28,22 @@ conf_value() {
 	grep -E "^$1 *=" "$RUN/is.conf" | tail -n 1 | cut -d= -f2- | sed 's/^ *//'
 }
 
+# SQL adding students PREFIXnnnnnn 1..N (role student, no password), kept
+# if they exist: bench accounts are told apart by their prefix.
+students_sql() {
+	cat <<SQL
+INSERT INTO auth.accounts (login, kind, family_name, given_name, school,
+    degree, cohort, password_hash, must_change_password)
+SELECT '$1' || lpad(i::text, 6, '0'), 'student', 'BENCH', 'S' || i,
+    'School of Computing', 'master', 2025, 'scrypt\$disabled', false
+FROM generate_series(1, $2) i
+ON CONFLICT DO NOTHING;
+INSERT INTO auth.account_roles (account_id, role)
+SELECT id, 'student' FROM auth.accounts WHERE login LIKE '$1%'
+ON CONFLICT DO NOTHING;
+SQL
+}
+
 # auth.claims() documents on stdin, one a line -> access tokens, one a line.
 mint_tokens() {
 	runuser -u isys -- env IS_CONFIG="$RUN/is.conf" \

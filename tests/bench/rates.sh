@@ -28,19 +28,12 @@ bench_stack
 LOADED=$(psql_db -c "SELECT count(*) FROM auth.accounts WHERE login LIKE 'BRT%'")
 if [ "${RESEED:-0}" = 1 ] || [ "$LOADED" -ne "$STUDENTS" ]; then
 	echo "loading a year of attendance for $STUDENTS students..."
-	psql_db -1 -f - -v n="$STUDENTS" -v grp="$GROUP" <<'SQL'
-DELETE FROM attendance.courses WHERE code LIKE 'BRATE-%';
-DELETE FROM auth.accounts WHERE login LIKE 'BRT%';
+	{ echo "DELETE FROM attendance.courses WHERE code LIKE 'BRATE-%';
+	    DELETE FROM auth.accounts WHERE login LIKE 'BRT%';"
+	  students_sql BRT "$STUDENTS"; cat <<'SQL'; } |
 INSERT INTO attendance.rooms (code, name, latitude, longitude, radius_m)
 VALUES ('BRATEROOM', 'Rates bench hall', 45.75, 126.63, 100)
 ON CONFLICT DO NOTHING;
-INSERT INTO auth.accounts (login, kind, family_name, given_name, school,
-    degree, cohort, password_hash, must_change_password)
-SELECT 'BRT' || lpad(i::text, 6, '0'), 'student', 'RATES', 'S' || i,
-    'School of Computing', 'master', 2025, 'scrypt$disabled', false
-FROM generate_series(1, :n) i;
-INSERT INTO auth.account_roles (account_id, role)
-SELECT id, 'student' FROM auth.accounts WHERE login LIKE 'BRT%';
 -- Group g takes courses BRATE-g-1 .. BRATE-g-8 in each semester.
 INSERT INTO attendance.courses (code, school_year, semester, name_en, hours,
     teacher_id, school)
@@ -83,6 +76,7 @@ LATERAL (SELECT CASE WHEN x.r < 0.86 THEN 'present'
     WHEN x.r < 0.97 THEN 'absent' END AS status) v
 WHERE v.status IS NOT NULL;
 SQL
+	    psql_db -1 -f - -v n="$STUDENTS" -v grp="$GROUP"
 	psql_db -c "VACUUM ANALYZE auth.accounts, auth.account_roles,
 	    attendance.courses, attendance.enrolments,
 	    attendance.class_sessions, attendance.records"
