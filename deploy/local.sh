@@ -191,28 +191,34 @@ render_kore_conf() {
 	    "$ROOT/services/$svc/$svc.conf.in" >"$RUN/$svc.conf"
 }
 
-stop_pidfile() {
-	local f=$1 pid
-	[ -f "$f" ] || return 0
-	pid=$(cat "$f" 2>/dev/null || true)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill "$pid" 2>/dev/null || true
+# Stops the processes named by these pid files: all are asked at once,
+# then each gets 5 s before it is killed.
+stop_pidfiles() {
+	local f pid pids=()
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null || true)
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null || true
+			pids+=("$pid")
+		fi
+		rm -f "$f"
+	done
+	for pid in ${pids[@]+"${pids[@]}"}; do
 		for _ in $(seq 50); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
 		kill -9 "$pid" 2>/dev/null || true
-	fi
-	rm -f "$f"
+	done
 }
 
 services_down() {
-	local svc
+	local svc files=()
 	for svc in "${SERVICES[@]}"; do
-		stop_pidfile "$RUN/$svc.pid"
+		files+=("$RUN/$svc.pid")
 	done
-	stop_pidfile "$RUN/deliverer.pid"
-	stop_pidfile "$RUN/fake_wechat.pid"
+	stop_pidfiles "${files[@]}" "$RUN/deliverer.pid" "$RUN/fake_wechat.pid"
 }
 
 conf_value() {
