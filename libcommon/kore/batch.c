@@ -6,7 +6,7 @@
  * index "i" added. One statement and one commit then carry many items: the
  * per-statement executor start-up and the WAL flush are paid once.
  *
- * There is no timer: a batch leaves as soon as one of the batcher's own
+ * No batch waits to fill up: it leaves as soon as one of the batcher's own
  * connections is free, and what arrives meanwhile waits for the next one.
  * A lone request goes out at once; under load batches grow by themselves.
  * Nothing is answered before its batch has committed.
