@@ -129,6 +129,10 @@ void		 is_batch_submit(struct is_batch *, struct http_request *,
 int		 is_batch_poll(struct http_request *, struct is_ctx *);
 void		 is_batch_release(struct is_ctx *);
 
+/* periodic.c: a SQL function run every interval_s by the first worker. */
+void		 is_periodic_add(const char *name, const char *query,
+		    long interval_s);
+
 /* Task helpers (ctx.c): run fn in a Kore task thread with input bytes. */
 void		 is_task_begin(struct http_request *, struct is_ctx *,
 		    int (*fn)(struct kore_task *), const void *, u_int32_t);

@@ -19,6 +19,7 @@ struct att_conf {
 	long		 evidence_max;		/* bytes */
 	long		 checkin_batch_max;	/* check-ins per statement */
 	long		 checkin_batch_conns;	/* batches in flight, per worker */
+	long		 warnings_interval;	/* seconds between sweeps; 0: none */
 };
 
 extern struct att_conf		 att_conf;

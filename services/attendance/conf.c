@@ -15,6 +15,8 @@ att_conf_load(struct att_conf *c)
 	    64);
 	c->checkin_batch_conns = is_config_int("attendance.checkin_batch_conns",
 	    2);
+	c->warnings_interval = is_config_int("attendance.warnings_interval",
+	    3600);
 	if (c->checkin_batch_max < 1 || c->checkin_batch_max > 1000)
 		c->checkin_batch_max = 64;
 	if (c->checkin_batch_conns < 1 || c->checkin_batch_conns > 32)

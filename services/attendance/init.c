@@ -1,6 +1,7 @@
 /*
- * Module start-up for attendance: common init, the QR settings, and the
- * check-in batcher with its own connections.
+ * Module start-up for attendance: common init, the QR settings, the
+ * check-in batcher with its own connections, and the periodic sweep that
+ * sends low-attendance warnings.
  */
 #include <string.h>
 
@@ -29,6 +30,9 @@ attendance_service_init(void)
 	att_checkin_batch = is_batch_new("checkin", "SELECT idx, result "
 	    "FROM attendance.checkin_batch($1::jsonb)",
 	    (int)att_conf.checkin_batch_max, (int)att_conf.checkin_batch_conns);
+	/* Students falling below the threshold are warned without asking. */
+	is_periodic_add("warnings", "SELECT attendance.warnings_sweep()",
+	    att_conf.warnings_interval);
 	return (0);
 }
 

@@ -5,7 +5,7 @@
  * a failing scan must not take the others down. Then the database drops
  * the service's connections in the middle of queries: the scans in flight
  * are answered 503 problem+json (never a dead worker), and the service
- * recovers by itself.
+ * recovers by itself. Last, the periodic sweep of low attendance.
  */
 #include <pthread.h>
 
@@ -244,12 +244,54 @@ test_connections_dropped_mid_query(void **state)
 	att_free_class(&k);
 }
 
+static long
+warnings_of(const char *student)
+{
+	return (it_sql_long("SELECT count(*) FROM messaging.inbox i JOIN "
+	    "auth.accounts a ON a.id = i.recipient_id WHERE a.login = $1 AND "
+	    "i.kind = 'attendance.warning' AND i.sender_id IS NULL", student));
+}
+
+/*
+ * A student who skipped this week's classes is warned by the service
+ * itself (the test stack sweeps every 2 s), once for the crossing.
+ */
+static void
+test_low_attendance_warned_without_asking(void **state)
+{
+	struct klass	 k;
+	char		*s1, *s2;
+	int		 tries;
+
+	(void)state;
+	att_new_class(&k, "2026-2027", 32, 1);
+	s1 = att_add_session(&k, "2026-11-02", "08:00", "09:40", "roll_call");
+	s2 = att_add_session(&k, "2026-11-09", "08:00", "09:40", "roll_call");
+	att_move_session(s1, -3 * 24 * 60, 100);
+	att_move_session(s2, -2 * 24 * 60, 100);
+	assert_int_equal(warnings_of(k.ids[0]), 0);
+	for (tries = 0; tries < 100 && warnings_of(k.ids[0]) == 0; tries++)
+		usleep(100000);
+	assert_int_equal(warnings_of(k.ids[0]), 1);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM "
+	    "attendance.warning_state w JOIN auth.accounts a ON a.id = "
+	    "w.student_id WHERE a.login = $1 AND w.level = 'below' AND "
+	    "w.school_year = '2026-2027'", k.ids[0]), 1);
+	/* Later sweeps find nothing new to say. */
+	sleep(5);
+	assert_int_equal(warnings_of(k.ids[0]), 1);
+	free(s1);
+	free(s2);
+	att_free_class(&k);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_scans_get_their_own_verdicts),
 		cmocka_unit_test(test_connections_dropped_mid_query),
+		cmocka_unit_test(test_low_attendance_warned_without_asking),
 	};
 
 	return (cmocka_run_group_tests(tests, att_setup, att_teardown));
