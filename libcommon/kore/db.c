@@ -198,7 +198,8 @@ is_db_check_idle(struct kore_pgsql *sql)
 		/* The message, then the EOF behind it. */
 		if (n > 0 && PQconsumeInput(db))
 			(void)PQconsumeInput(db);
-		if (n != 0 && PQstatus(db) == CONNECTION_OK)
+		/* Still fine after a notice (or a TLS record): keep it. */
+		if (n > 0 && PQstatus(db) == CONNECTION_OK)
 			return;
 	}
 	PQreset(db);

@@ -109,11 +109,16 @@ is_service_init(const struct is_service *svc)
 	snprintf(key, sizeof(key), "%s.db_conn_max", svc->name);
 	pgsql_conn_max = (u_int16_t)is_config_int(key,
 	    is_config_int("db.conn_max", 6));
-	/* Names the service in pg_stat_activity. */
-	named = malloc(strlen(conninfo) + strlen(svc->name) + 32);
+	/*
+	 * Names the service in pg_stat_activity. Connecting blocks the worker
+	 * (Kore's own pool, and a reset after a lost connection): bound it
+	 * unless the operator chose a connect_timeout.
+	 */
+	named = malloc(strlen(conninfo) + strlen(svc->name) + 64);
 	if (named == NULL)
 		return (KORE_RESULT_ERROR);
-	sprintf(named, "%s application_name=%s", conninfo, svc->name);
+	sprintf(named, "%s application_name=%s%s", conninfo, svc->name,
+	    strstr(conninfo, "connect_timeout") ? "" : " connect_timeout=2");
 	service_conninfo = named;
 	if (!kore_pgsql_register("db", service_conninfo))
 		return (KORE_RESULT_ERROR);
