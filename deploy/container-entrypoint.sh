@@ -1,7 +1,9 @@
 #!/bin/sh
 # Container entry point: "service NAME" renders NAME's Kore configuration and
 # runs it in the foreground on 0.0.0.0:$PORT; "deliverer" runs is-deliverer;
-# "migrate" applies the migrations to $IS_DB_ADMIN_CONNINFO.
+# "roles" creates the database roles as the superuser of
+# $IS_DB_SUPERUSER_CONNINFO (passwords from IS_DB_PASSWORD_*), "migrate"
+# applies every service's SQL as the migrator ($IS_DB_MIGRATOR_CONNINFO).
 set -eu
 case "${1:-}" in
 service)
@@ -17,11 +19,15 @@ service)
 deliverer)
 	exec /opt/is/services/messaging/is-deliverer
 	;;
+roles)
+	exec /opt/is/bin/db-roles.sh "$IS_DB_SUPERUSER_CONNINFO" isys
+	;;
 migrate)
-	exec /opt/is/bin/migrate.sh "$IS_DB_ADMIN_CONNINFO"
+	IS_SQL_ROOT=/opt/is/conf exec /opt/is/bin/migrate.sh \
+	    "$IS_DB_MIGRATOR_CONNINFO"
 	;;
 *)
-	echo "usage: service NAME | deliverer | migrate" >&2
+	echo "usage: service NAME | deliverer | roles | migrate" >&2
 	exit 2
 	;;
 esac

@@ -100,9 +100,9 @@ is_service_init(const struct is_service *svc)
 		is_log("error", NULL, "cannot read config %s", path);
 		return (KORE_RESULT_ERROR);
 	}
-	conninfo = is_config_get("db.conninfo", NULL);
+	conninfo = is_config_conninfo(svc->name);
 	if (conninfo == NULL) {
-		is_log("error", NULL, "db.conninfo is not set");
+		is_log("error", NULL, "%s.db_conninfo is not set", svc->name);
 		return (KORE_RESULT_ERROR);
 	}
 	/* Before registering: Kore copies the pool size into the database. */

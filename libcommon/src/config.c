@@ -125,6 +125,17 @@ is_config_int(const char *key, long fallback)
 	return (n);
 }
 
+const char *
+is_config_conninfo(const char *service)
+{
+	char	key[96];
+
+	if ((size_t)snprintf(key, sizeof(key), "%s.db_conninfo", service) <
+	    sizeof(key) && is_config_get(key, NULL) != NULL)
+		return (is_config_get(key, NULL));
+	return (is_config_get("db.conninfo", NULL));
+}
+
 void
 is_config_clear(void)
 {

@@ -5,7 +5,7 @@
  *   is-admin mint-tokens < claims.jsonl access tokens for claims documents
  *                                       (one auth.claims() per line), for
  *                                       load tests; needs the private key
- * Reads IS_CONFIG (db.admin_conninfo or db.conninfo, auth.* settings).
+ * Reads IS_CONFIG (auth.db_conninfo: auth's role, and the auth.* settings).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +32,9 @@ connect_db(void)
 	PGconn		*db;
 	const char	*conninfo;
 
-	conninfo = is_config_get("db.conninfo", NULL);
+	conninfo = is_config_conninfo("auth");
 	if (conninfo == NULL) {
-		fprintf(stderr, "is-admin: db.conninfo is not set\n");
+		fprintf(stderr, "is-admin: auth.db_conninfo is not set\n");
 		exit(1);
 	}
 	db = PQconnectdb(conninfo);

@@ -192,7 +192,8 @@ wait_for_work(PGconn *db)
 int
 main(void)
 {
-	const char	*path;
+	const char	*path, *base;
+	char		 conninfo[1024];
 	PGconn		*db = NULL;
 
 	is_log_init("deliverer");
@@ -200,6 +201,13 @@ main(void)
 		is_log("error", NULL, "cannot read %s", path);
 		return (1);
 	}
+	/* messaging's own role; named in pg_stat_activity. */
+	if ((base = is_config_conninfo("messaging")) == NULL) {
+		is_log("error", NULL, "messaging.db_conninfo is not set");
+		return (1);
+	}
+	snprintf(conninfo, sizeof(conninfo), "%s application_name=is-deliverer",
+	    base);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -207,7 +215,7 @@ main(void)
 		if (db == NULL || PQstatus(db) != CONNECTION_OK) {
 			if (db != NULL)
 				PQfinish(db);
-			db = PQconnectdb(is_config_get("db.conninfo", ""));
+			db = PQconnectdb(conninfo);
 			if (PQstatus(db) != CONNECTION_OK ||
 			    exec_ok(db, "LISTEN messaging_outbox", 0, NULL)) {
 				is_log("error", NULL, "deliverer: no database");

@@ -80,7 +80,7 @@ HELLO_RPS=$(hello_rps)
 psql_db -c "CREATE TABLE IF NOT EXISTS public.bench_insert (id bigserial PRIMARY KEY,
     at timestamptz NOT NULL DEFAULT now(), v int NOT NULL)"
 echo 'INSERT INTO public.bench_insert (v) VALUES (1);' >"$TMP/insert.sql"
-PGPASSWORD= pgbench -n -h "$RUN/pgsock" -p "$PG_PORT" -U isys_app -c 64 -j 2 \
+PGPASSWORD= pgbench -n -h "$RUN/pgsock" -p "$PG_PORT" -U postgres -c 64 -j 2 \
     -T 5 -f "$TMP/insert.sql" isys >"$TMP/pgbench.txt" 2>&1
 INSERT_TPS=$(awk '/^tps = / {printf "%.0f", $3; exit}' "$TMP/pgbench.txt")
 psql_db -c "DROP TABLE public.bench_insert"

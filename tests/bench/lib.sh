@@ -21,7 +21,7 @@ bench_stack() {
 
 psql_db() {
 	psql -X -q -At -v ON_ERROR_STOP=1 -h "$RUN/pgsock" -p "$PG_PORT" \
-	    -U isys_app -d isys "$@"
+	    -U postgres -d isys "$@"
 }
 
 conf_value() {

@@ -152,7 +152,7 @@ SELECT attendance.student_rates(a.id, ARRAY['student'], NULL, NULL, NULL)
 FROM auth.accounts a WHERE a.login = 'BRT' || lpad(:i::text, 6, '0');
 SQL
 (cd "$TMP" && PGPASSWORD= pgbench -n -h "$RUN/pgsock" -p "$PG_PORT" \
-    -U isys_app -c 1 -T 5 -f "$TMP/rates.sql" --log --log-prefix=sql \
+    -U postgres -c 1 -T 5 -f "$TMP/rates.sql" --log --log-prefix=sql \
     isys >"$TMP/pgbench.txt" 2>&1)
 SQL_P99=$(cat "$TMP"/sql.* | awk '{print $3}' | sort -n | awk '
     { v[NR] = $1 } END { printf "%.2f", v[int(NR * 0.99)] / 1000 }')

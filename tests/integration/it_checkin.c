@@ -192,7 +192,7 @@ test_connections_dropped_mid_query(void **state)
 	code = att_open_checkin(session);
 
 	/* Hold the records table so that the scans wait inside PostgreSQL. */
-	locker = PQconnectdb(is_config_get("db.conninfo", ""));
+	locker = PQconnectdb(it_db_conninfo("postgres"));
 	assert_int_equal(PQstatus(locker), CONNECTION_OK);
 	res = PQexec(locker, "BEGIN; LOCK TABLE attendance.records IN "
 	    "ACCESS EXCLUSIVE MODE");

@@ -125,18 +125,22 @@ setup(void **state)
 	snprintf(sock, sizeof(sock), "%s/pgsock", run);
 	snprintf(cmd, sizeof(cmd), "psql -X -q -h %s -p %s -U postgres -d "
 	    "postgres -c 'DROP DATABASE IF EXISTS isys_delivery' -c 'CREATE "
-	    "DATABASE isys_delivery OWNER isys_app' && %s/deploy/migrate.sh "
-	    "'host=%s port=%s dbname=isys_delivery user=isys_app' >/dev/null",
-	    sock, port, IS_SOURCE_DIR, sock, port);
+	    "DATABASE isys_delivery OWNER is_migrator' && %s/deploy/migrate.sh "
+	    "'host=%s port=%s dbname=isys_delivery user=is_migrator' "
+	    ">/dev/null", sock, port, IS_SOURCE_DIR, sock, port);
 	assert_int_equal(system(cmd), 0);
 
-	stack_conninfo = is_config_get("db.conninfo", "");
+	/* The deliverer as it runs: messaging's role, its password. */
+	stack_conninfo = is_config_conninfo("messaging");
+	assert_non_null(stack_conninfo);
 	pw = strstr(stack_conninfo, "password=");
 	assert_non_null(pw);
 	snprintf(conninfo, sizeof(conninfo), "host=127.0.0.1 port=%s "
-	    "dbname=isys_delivery user=isys_app %.*s", port,
+	    "dbname=isys_delivery user=is_messaging %.*s", port,
 	    (int)strcspn(pw, " "), pw);
-	db = PQconnectdb(conninfo);
+	snprintf(cmd, sizeof(cmd), "host=%s port=%s dbname=isys_delivery "
+	    "user=postgres", sock, port);
+	db = PQconnectdb(cmd);
 	assert_int_equal(PQstatus(db), CONNECTION_OK);
 
 	snprintf(smtp_dir, sizeof(smtp_dir), "%s/smtp", dir);
@@ -145,7 +149,7 @@ setup(void **state)
 	mkdir(sms_dir, 0755);
 	snprintf(conf_path, sizeof(conf_path), "%s/deliverer.conf", dir);
 	fp = fopen(conf_path, "w");
-	fprintf(fp, "db.conninfo = %s\n"
+	fprintf(fp, "messaging.db_conninfo = %s\n"
 	    "messaging.email_transport = smtp\n"
 	    "smtp.url = smtp://127.0.0.1:" SMTP_PORT "\n"
 	    "smtp.from = noreply@hit.edu.cn\n"

@@ -52,6 +52,7 @@ char	*it_admin_token(void);
 /* Imports one student and gives it password; returns its access token. */
 char	*it_new_student(char *id, size_t len, const char *password);
 char	*it_sink_code(const char *recipient);
+const char *it_db_conninfo(const char *role);
 long	 it_sql_long(const char *sql, const char *param);
 char	*it_sql_text(const char *sql, const char *param);
 const char *it_demo_password(void);

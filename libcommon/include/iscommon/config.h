@@ -10,5 +10,8 @@ void		 is_config_set(const char *key, const char *value);
 const char	*is_config_get(const char *key, const char *fallback);
 long		 is_config_int(const char *key, long fallback);
 void		 is_config_clear(void);
+/* The database connection string of a service: <service>.db_conninfo
+ * (its own role), else db.conninfo; NULL when neither is set. */
+const char	*is_config_conninfo(const char *service);
 
 #endif

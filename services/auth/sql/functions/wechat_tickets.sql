@@ -1,10 +1,7 @@
--- WeChat: binding by scanning a personal QR (official account scene
--- ticket), web login by scan, and mini-program login with a wx.login code.
-
 -- A binding ticket (p_account set) or a login ticket. Binding over an
 -- existing binding needs p_confirm_rebind: the old one is deleted when the
 -- new WeChat scans.
-CREATE FUNCTION auth.wechat_ticket_create(p_kind text, p_scene_hash text,
+CREATE OR REPLACE FUNCTION auth.wechat_ticket_create(p_kind text, p_scene_hash text,
     p_account uuid, p_ttl integer, p_confirm_rebind boolean,
     p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -32,7 +29,7 @@ BEGIN
 END $$;
 
 -- WeChat's server reports that p_openid scanned the QR of a scene.
-CREATE FUNCTION auth.wechat_scan(p_scene_hash text, p_openid text,
+CREATE OR REPLACE FUNCTION auth.wechat_scan(p_scene_hash text, p_openid text,
     p_request_id text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -85,7 +82,7 @@ END $$;
 
 -- The web page polls its login ticket; a scan by a bound WeChat turns it
 -- into a session exactly once.
-CREATE FUNCTION auth.wechat_login_poll(p_scene_hash text, p_refresh_hash text,
+CREATE OR REPLACE FUNCTION auth.wechat_login_poll(p_scene_hash text, p_refresh_hash text,
     p_user_agent text, p_refresh_ttl integer, p_request_id text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -111,28 +108,3 @@ BEGIN
 	    v_t.scanned_openid, p_refresh_hash, p_refresh_ttl, 'login.wechat',
 	    p_request_id);
 END $$;
-
--- Mini-program login: the openid jscode2session returned must be bound.
-CREATE FUNCTION auth.wechat_mp_login(p_openid text, p_refresh_hash text,
-    p_user_agent text, p_refresh_ttl integer, p_request_id text)
-RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-	v_account	uuid;
-BEGIN
-	SELECT b.account_id INTO v_account FROM auth.wechat_bindings b
-	JOIN auth.accounts a ON a.id = b.account_id AND NOT a.disabled
-	WHERE b.openid = p_openid;
-	IF NOT FOUND THEN
-		RETURN auth.err('wechat-not-bound');
-	END IF;
-	RETURN auth.open_session(v_account, 'miniprogram', p_user_agent,
-	    p_openid, p_refresh_hash, p_refresh_ttl, 'login.wechat',
-	    p_request_id);
-END $$;
-
--- Which WeChat identity is bound to an account now (other services compare
--- it with the token's "wx" claim, e.g. attendance check-in).
-CREATE FUNCTION auth.current_wechat(p_account uuid) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT openid FROM auth.wechat_bindings WHERE account_id = p_account;
-$$;

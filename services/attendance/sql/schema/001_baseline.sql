@@ -1,11 +1,8 @@
--- attendance: rooms, courses, enrolments, class sessions, check-in records,
--- leave applications with evidence, corrections with an audit trail, the
--- conversion policy, rates, the monthly report and low-attendance warnings.
--- Each operation is one SQL function (one round trip, one transaction)
--- returning jsonb; {"error": code, ...} is a refusal.
---
--- Callers are identified by (p_caller, p_roles) taken from the verified
--- access token; every function checks what the caller may see or change.
+-- attendance's tables as the first version of the system created them (the
+-- deploy/migrations of commit fe869ae): the conversion policy, rooms,
+-- courses, enrolments, class sessions, check-in records, evidence, leave,
+-- the audit trail and warning state. A database built by that version
+-- already has them: the migrator records this file as applied.
 
 -- The conversion and check-in policy (one row; admins change it).
 CREATE TABLE attendance.policy (
@@ -85,6 +82,7 @@ CREATE TABLE attendance.class_sessions (
 	CHECK (method <> 'qr' OR room IS NOT NULL),
 	UNIQUE (course_id, starts_at)
 );
+CREATE INDEX class_sessions_starts ON attendance.class_sessions (starts_at);
 
 -- One record per student and session. QR scans after the start are
 -- absent and final (classrooms are on camera): no correction changes them.
@@ -109,7 +107,10 @@ CREATE TABLE attendance.records (
 	updated_at	timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (student_id, session_id)
 );
-CREATE INDEX records_session ON attendance.records (session_id);
+-- The rates look a record up by (session, student) for each held session;
+-- this index serves that lookup exactly and every query by session too.
+CREATE INDEX records_session_student ON attendance.records (session_id,
+    student_id);
 
 -- Uploaded evidence: hospital certificates, screenshots. Type is checked
 -- by content in the service; the size is bounded by nginx and here.
@@ -180,155 +181,3 @@ CREATE TABLE attendance.warning_state (
 	warned_at	timestamptz,
 	PRIMARY KEY (student_id, school_year, semester)
 );
-
--- In-site messages (the messaging service's inbox): other services post
--- through messaging.post_inbox.
-CREATE TABLE messaging.inbox (
-	id		bigserial PRIMARY KEY,
-	recipient_id	uuid NOT NULL REFERENCES auth.accounts (id) ON DELETE CASCADE,
-	kind		text NOT NULL CHECK (kind ~ '^[a-z][a-z0-9_.-]{0,40}$'),
-	subject		text NOT NULL CHECK (length(subject) BETWEEN 1 AND 300),
-	body		text NOT NULL CHECK (length(body) <= 20000),
-	details		jsonb NOT NULL DEFAULT '{}',
-	sender_id	uuid,
-	created_at	timestamptz NOT NULL DEFAULT now(),
-	read_at		timestamptz
-);
-CREATE INDEX inbox_recipient ON messaging.inbox (recipient_id, id DESC);
-
-CREATE FUNCTION messaging.post_inbox(p_recipient uuid, p_kind text,
-    p_subject text, p_body text, p_details jsonb, p_sender uuid)
-RETURNS bigint LANGUAGE sql AS $$
-	INSERT INTO messaging.inbox (recipient_id, kind, subject, body,
-	    details, sender_id)
-	VALUES (p_recipient, p_kind, p_subject, p_body,
-	    coalesce(p_details, '{}'), p_sender)
-	RETURNING id;
-$$;
-
--- ---------------------------------------------------------------------
--- Helpers
-
-CREATE FUNCTION attendance.err(p_code text, p_detail text DEFAULT NULL,
-    p_errors jsonb DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object('error', p_code,
-	    'detail', p_detail, 'errors', p_errors));
-$$;
-
-CREATE FUNCTION attendance.audit(p_actor uuid, p_action text,
-    p_student uuid, p_session uuid, p_before jsonb, p_after jsonb,
-    p_details jsonb, p_request_id text, p_client text) RETURNS void
-LANGUAGE sql AS $$
-	INSERT INTO attendance.audit_log (actor_id, action, student_id,
-	    session_id, before, after, details, request_id, client)
-	VALUES (p_actor, p_action, p_student, p_session, p_before, p_after,
-	    coalesce(p_details, '{}'), p_request_id, p_client);
-$$;
-
-CREATE FUNCTION attendance.is_office(p_roles text[]) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT p_roles && ARRAY['io', 'finance', 'leader', 'admin'];
-$$;
-
--- Who may read a student's attendance: auth's rule, plus the teachers of
--- the student's courses.
-CREATE FUNCTION attendance.can_read_student(p_caller uuid, p_roles text[],
-    p_student uuid) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-	SELECT auth.can_read_student(p_caller, p_student)
-	    OR ('teacher' = ANY (p_roles) AND EXISTS (
-		SELECT 1 FROM attendance.enrolments e
-		JOIN attendance.courses c ON c.id = e.course_id
-		WHERE e.student_id = p_student AND c.teacher_id = p_caller));
-$$;
-
--- Students whose records the caller may list (staff views).
-CREATE FUNCTION attendance.visible_students(p_caller uuid, p_roles text[])
-RETURNS TABLE (student_id uuid) LANGUAGE sql STABLE AS $$
-	SELECT a.id FROM auth.accounts a
-	WHERE a.kind = 'student' AND (
-	    attendance.is_office(p_roles)
-	    OR ('counsellor' = ANY (p_roles) AND EXISTS (
-		SELECT 1 FROM auth.staff_scopes s WHERE s.staff_id = p_caller
-		AND s.scope = 'student' AND s.value = a.id::text))
-	    OR ('secretary' = ANY (p_roles) AND EXISTS (
-		SELECT 1 FROM auth.staff_scopes s WHERE s.staff_id = p_caller
-		AND s.scope = 'school' AND s.value = a.school))
-	    OR ('teacher' = ANY (p_roles) AND EXISTS (
-		SELECT 1 FROM attendance.enrolments e
-		JOIN attendance.courses c ON c.id = e.course_id
-		WHERE e.student_id = a.id AND c.teacher_id = p_caller)));
-$$;
-
-CREATE FUNCTION attendance.can_see_course(p_caller uuid, p_roles text[],
-    p_course uuid) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-	SELECT attendance.is_office(p_roles)
-	    OR EXISTS (SELECT 1 FROM attendance.courses c WHERE c.id = p_course
-		AND (c.teacher_id = p_caller OR ('secretary' = ANY (p_roles)
-		AND EXISTS (SELECT 1 FROM auth.staff_scopes s
-		    WHERE s.staff_id = p_caller AND s.scope = 'school'
-		    AND s.value = c.school))))
-	    OR EXISTS (SELECT 1 FROM attendance.enrolments e
-		WHERE e.course_id = p_course AND (e.student_id = p_caller
-		OR ('counsellor' = ANY (p_roles) AND EXISTS (
-		    SELECT 1 FROM auth.staff_scopes s
-		    WHERE s.staff_id = p_caller AND s.scope = 'student'
-		    AND s.value = e.student_id::text))));
-$$;
-
--- The teacher of the session's course (or an admin) may run it.
-CREATE FUNCTION attendance.runs_session(p_caller uuid, p_roles text[],
-    p_session uuid) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-	SELECT 'admin' = ANY (p_roles) OR EXISTS (
-	    SELECT 1 FROM attendance.class_sessions s
-	    JOIN attendance.courses c ON c.id = s.course_id
-	    WHERE s.id = p_session AND c.teacher_id = p_caller
-	    AND 'teacher' = ANY (p_roles));
-$$;
-
-CREATE FUNCTION attendance.distance_m(lat1 double precision,
-    lon1 double precision, lat2 double precision, lon2 double precision)
-RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
-	SELECT 2 * 6371008.8 * asin(sqrt(
-	    power(sin(radians(lat2 - lat1) / 2), 2) +
-	    cos(radians(lat1)) * cos(radians(lat2)) *
-	    power(sin(radians(lon2 - lon1) / 2), 2)));
-$$;
-
-CREATE FUNCTION attendance.student_brief(p_student uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object('id', a.id, 'student_id', a.login,
-	    'name', a.given_name || ' ' || a.family_name,
-	    'chinese_name', a.chinese_name, 'school', a.school)
-	FROM auth.accounts a WHERE a.id = p_student;
-$$;
-
-CREATE FUNCTION attendance.record_json(r attendance.records) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object('student', r.student_id,
-	    'session_id', r.session_id, 'status', r.status, 'source', r.source,
-	    'final', r.final, 'late_scan', r.late_scan,
-	    'checked_in_at', r.checked_in_at,
-	    'distance_m', round(r.distance_m::numeric, 1),
-	    'updated_at', r.updated_at));
-$$;
-
-CREATE FUNCTION attendance.session_json(p_session uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object('id', s.id, 'course_id', c.id,
-	    'course_code', c.code, 'course_name', c.name_en,
-	    'course_name_zh', c.name_zh, 'starts_at', s.starts_at,
-	    'ends_at', s.ends_at, 'room', s.room, 'hours', s.hours,
-	    'method', s.method,
-	    'checkin', CASE WHEN s.checkin_opened_at IS NULL THEN 'not_opened'
-		WHEN s.checkin_closed_at IS NOT NULL THEN 'closed'
-		ELSE 'open' END,
-	    'checkin_opened_at', s.checkin_opened_at,
-	    'checkin_closed_at', s.checkin_closed_at)
-	FROM attendance.class_sessions s
-	JOIN attendance.courses c ON c.id = s.course_id
-	WHERE s.id = p_session;
-$$;

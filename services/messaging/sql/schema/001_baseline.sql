@@ -1,3 +1,9 @@
+-- messaging's tables as the first version of the system created them (the
+-- deploy/migrations of commit fe869ae, where the inbox came with
+-- attendance): the delivery outbox, the development sink and the inbox of
+-- in-site messages. A database built by that version already has them:
+-- the migrator records this file as applied.
+
 -- The delivery outbox: every email and SMS (verification codes included)
 -- is a row here, sent by is-deliverer with retries and backoff.
 CREATE TABLE messaging.outbox (
@@ -32,19 +38,18 @@ CREATE TABLE messaging.dev_sink (
 );
 CREATE INDEX dev_sink_recipient ON messaging.dev_sink (recipient, id);
 
--- messaging.enqueue: the one way other services send email or SMS.
-CREATE FUNCTION messaging.enqueue(p_channel text, p_recipient text,
-    p_subject text, p_body text, p_account uuid, p_sensitive boolean,
-    p_request_id text) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_id bigint;
-BEGIN
-	INSERT INTO messaging.outbox (channel, recipient, subject, body,
-	    account_id, sensitive, request_id)
-	VALUES (p_channel, p_recipient, p_subject, p_body, p_account,
-	    p_sensitive, p_request_id)
-	RETURNING id INTO v_id;
-	PERFORM pg_notify('messaging_outbox', v_id::text);
-	RETURN v_id;
-END $$;
+
+-- In-site messages (the messaging service's inbox): other services post
+-- through messaging.post_inbox.
+CREATE TABLE messaging.inbox (
+	id		bigserial PRIMARY KEY,
+	recipient_id	uuid NOT NULL REFERENCES auth.accounts (id) ON DELETE CASCADE,
+	kind		text NOT NULL CHECK (kind ~ '^[a-z][a-z0-9_.-]{0,40}$'),
+	subject		text NOT NULL CHECK (length(subject) BETWEEN 1 AND 300),
+	body		text NOT NULL CHECK (length(body) <= 20000),
+	details		jsonb NOT NULL DEFAULT '{}',
+	sender_id	uuid,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	read_at		timestamptz
+);
+CREATE INDEX inbox_recipient ON messaging.inbox (recipient_id, id DESC);

@@ -1,26 +1,15 @@
--- attendance: timetable import (rooms, courses, enrolments, sessions), the
--- policy, and the reading side of courses and sessions.
-
--- Admins and the International Office manage every course; a school
--- secretary the courses of their school.
-CREATE FUNCTION attendance.can_manage_school(p_caller uuid, p_roles text[],
-    p_school text) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-	SELECT p_roles && ARRAY['admin', 'io'] OR ('secretary' = ANY (p_roles)
-	    AND EXISTS (SELECT 1 FROM auth.staff_scopes s
-		WHERE s.staff_id = p_caller AND s.scope = 'school'
-		AND s.value = p_school));
-$$;
+-- Timetable imports (rooms, courses, enrolments, sessions): idempotent,
+-- with a per-row report of what was refused and why.
 
 -- The per-row outcome of an import: counts and a rejection report.
-CREATE FUNCTION attendance.import_result(p_created int, p_updated int,
+CREATE OR REPLACE FUNCTION attendance.import_result(p_created int, p_updated int,
     p_unchanged int, p_rejected jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT jsonb_build_object('created', p_created, 'updated', p_updated,
 	    'unchanged', p_unchanged, 'rejected', p_rejected);
 $$;
 
-CREATE FUNCTION attendance.row_error(p_row jsonb, p_field text,
+CREATE OR REPLACE FUNCTION attendance.row_error(p_row jsonb, p_field text,
     p_message text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT jsonb_build_array(jsonb_build_object('row', p_row->'row',
@@ -28,7 +17,7 @@ LANGUAGE sql IMMUTABLE AS $$
 	    'message', p_message))));
 $$;
 
-CREATE FUNCTION attendance.import_rooms(p_caller uuid, p_roles text[],
+CREATE OR REPLACE FUNCTION attendance.import_rooms(p_caller uuid, p_roles text[],
     p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -70,7 +59,7 @@ BEGIN
 	RETURN attendance.import_result(n_new, n_upd, n_same, v_rej);
 END $$;
 
-CREATE FUNCTION attendance.import_courses(p_caller uuid, p_roles text[],
+CREATE OR REPLACE FUNCTION attendance.import_courses(p_caller uuid, p_roles text[],
     p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -88,10 +77,7 @@ BEGIN
 	FOR r IN SELECT value FROM jsonb_array_elements(p_rows) LOOP
 		v_teacher := NULL;
 		IF coalesce(r->>'teacher', '') <> '' THEN
-			SELECT a.id INTO v_teacher FROM auth.accounts a
-			JOIN auth.account_roles ro ON ro.account_id = a.id
-			    AND ro.role = 'teacher'
-			WHERE lower(a.login) = lower(r->>'teacher');
+			v_teacher := auth.account_id(r->>'teacher', 'teacher');
 			IF v_teacher IS NULL THEN
 				v_rej := v_rej || attendance.row_error(r,
 				    'teacher', 'is not a teacher''s staff ID');
@@ -138,7 +124,7 @@ BEGIN
 END $$;
 
 -- The course a timetable or enrolment row names, if the caller manages it.
-CREATE FUNCTION attendance.row_course(p_caller uuid, p_roles text[],
+CREATE OR REPLACE FUNCTION attendance.row_course(p_caller uuid, p_roles text[],
     r jsonb, OUT course_id uuid, OUT problem text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -156,7 +142,7 @@ BEGIN
 	END IF;
 END $$;
 
-CREATE FUNCTION attendance.import_enrolments(p_caller uuid, p_roles text[],
+CREATE OR REPLACE FUNCTION attendance.import_enrolments(p_caller uuid, p_roles text[],
     p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -177,9 +163,7 @@ BEGIN
 			    v_course.problem);
 			CONTINUE;
 		END IF;
-		SELECT a.id INTO v_student FROM auth.accounts a
-		WHERE lower(a.login) = lower(r->>'student_id')
-		    AND a.kind = 'student';
+		v_student := auth.account_id(r->>'student_id', 'student');
 		IF v_student IS NULL THEN
 			v_rej := v_rej || attendance.row_error(r, 'student_id',
 			    'is not an imported student');
@@ -196,7 +180,7 @@ BEGIN
 	RETURN attendance.import_result(n_new, 0, n_same, v_rej);
 END $$;
 
-CREATE FUNCTION attendance.import_sessions(p_caller uuid, p_roles text[],
+CREATE OR REPLACE FUNCTION attendance.import_sessions(p_caller uuid, p_roles text[],
     p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -252,101 +236,3 @@ BEGIN
 	    p_request_id, p_client);
 	RETURN attendance.import_result(n_new, n_upd, n_same, v_rej);
 END $$;
-
-CREATE FUNCTION attendance.policy_json() RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT to_jsonb(p) - 'id' FROM attendance.policy p;
-$$;
-
-CREATE FUNCTION attendance.policy_set(p_caller uuid, p_roles text[],
-    p_changes jsonb, p_request_id text, p_client text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_before jsonb := attendance.policy_json();
-BEGIN
-	IF NOT 'admin' = ANY (p_roles) THEN
-		RETURN attendance.err('forbidden');
-	END IF;
-	IF p_changes ? 'timezone' AND NOT EXISTS (SELECT 1
-	    FROM pg_timezone_names WHERE name = p_changes->>'timezone') THEN
-		RETURN attendance.err('validation', NULL, jsonb_build_array(
-		    jsonb_build_object('field', 'timezone',
-		    'message', 'is not a known time zone')));
-	END IF;
-	UPDATE attendance.policy SET
-	    late_per_absence = coalesce((p_changes->>'late_per_absence')::int,
-		late_per_absence),
-	    early_per_absence = coalesce((p_changes->>'early_per_absence')::int,
-		early_per_absence),
-	    grace_minutes = coalesce((p_changes->>'grace_minutes')::int,
-		grace_minutes),
-	    open_before_minutes = coalesce(
-		(p_changes->>'open_before_minutes')::int, open_before_minutes),
-	    max_accuracy_m = coalesce((p_changes->>'max_accuracy_m')::int,
-		max_accuracy_m),
-	    warn_threshold = coalesce((p_changes->>'warn_threshold')::numeric,
-		warn_threshold),
-	    warn_margin = coalesce((p_changes->>'warn_margin')::numeric,
-		warn_margin),
-	    timezone = coalesce(p_changes->>'timezone', timezone),
-	    updated_at = now(), updated_by = p_caller;
-	PERFORM attendance.audit(p_caller, 'policy.changed', NULL, NULL,
-	    v_before, attendance.policy_json(), NULL, p_request_id, p_client);
-	RETURN attendance.policy_json();
-END $$;
-
-CREATE FUNCTION attendance.course_json(c attendance.courses) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object('id', c.id, 'code', c.code,
-	    'school_year', c.school_year, 'semester', c.semester,
-	    'name_en', c.name_en, 'name_zh', c.name_zh, 'hours', c.hours,
-	    'school', c.school,
-	    'teacher', (SELECT jsonb_build_object('staff_id', a.login,
-		'name', a.given_name || ' ' || a.family_name)
-		FROM auth.accounts a WHERE a.id = c.teacher_id),
-	    'enrolled', (SELECT count(*) FROM attendance.enrolments e
-		WHERE e.course_id = c.id),
-	    'sessions', (SELECT count(*) FROM attendance.class_sessions s
-		WHERE s.course_id = c.id));
-$$;
-
-CREATE FUNCTION attendance.courses_list(p_caller uuid, p_roles text[],
-    p_school_year text, p_semester int, p_limit int, p_offset int)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
-	WITH visible AS (
-		SELECT c.* FROM attendance.courses c
-		WHERE (p_school_year IS NULL OR c.school_year = p_school_year)
-		AND (p_semester IS NULL OR c.semester = p_semester)
-		AND (c.teacher_id = p_caller
-		    OR EXISTS (SELECT 1 FROM attendance.enrolments e
-			WHERE e.course_id = c.id AND e.student_id = p_caller)
-		    OR (NOT p_roles = ARRAY['student']
-			AND attendance.can_see_course(p_caller, p_roles, c.id))))
-	SELECT jsonb_build_object(
-	    'total', (SELECT count(*) FROM visible),
-	    'limit', p_limit, 'offset', p_offset,
-	    'items', coalesce((SELECT jsonb_agg(attendance.course_json(v)
-		ORDER BY v.school_year DESC, v.semester DESC, v.code)
-		FROM (SELECT * FROM visible
-		    ORDER BY school_year DESC, semester DESC, code
-		    LIMIT p_limit OFFSET p_offset) v), '[]'));
-$$;
-
--- A course's sessions; a student sees their own record of each.
-CREATE FUNCTION attendance.course_sessions(p_caller uuid, p_roles text[],
-    p_course uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM attendance.courses
-	    WHERE id = p_course) OR NOT attendance.can_see_course(p_caller,
-	    p_roles, p_course) THEN attendance.err('not-found')
-	ELSE jsonb_build_object('course', (SELECT attendance.course_json(c)
-	    FROM attendance.courses c WHERE c.id = p_course),
-	    'items', coalesce((SELECT jsonb_agg(attendance.session_json(s.id)
-		|| jsonb_strip_nulls(jsonb_build_object('my_status',
-		    (SELECT r.status FROM attendance.records r
-		    WHERE r.session_id = s.id AND r.student_id = p_caller)))
-		ORDER BY s.starts_at)
-		FROM attendance.class_sessions s WHERE s.course_id = p_course),
-		'[]'))
-	END;
-$$;

@@ -1,0 +1,103 @@
+-- Records: writing one with its audit entry, corrections, the audit
+-- trail.
+
+CREATE OR REPLACE FUNCTION attendance.student_by_login(p_login text) RETURNS uuid
+LANGUAGE sql STABLE AS $$
+	SELECT auth.account_id(p_login, 'student');
+$$;
+
+-- Writes one record with its audit entry; a final record is never changed.
+CREATE OR REPLACE FUNCTION attendance.put_record(p_actor uuid, p_student uuid,
+    p_session uuid, p_status text, p_source text, p_action text,
+    p_details jsonb, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_old	attendance.records;
+	v_new	attendance.records;
+BEGIN
+	SELECT * INTO v_old FROM attendance.records
+	WHERE student_id = p_student AND session_id = p_session FOR UPDATE;
+	IF FOUND AND v_old.final THEN
+		RETURN NULL;
+	END IF;
+	INSERT INTO attendance.records (student_id, session_id, status, source,
+	    recorded_by)
+	VALUES (p_student, p_session, p_status, p_source, p_actor)
+	ON CONFLICT (student_id, session_id) DO UPDATE SET
+	    status = EXCLUDED.status, source = EXCLUDED.source,
+	    recorded_by = EXCLUDED.recorded_by, updated_at = now()
+	RETURNING * INTO v_new;
+	PERFORM attendance.audit(p_actor, p_action, p_student, p_session,
+	    CASE WHEN v_old.student_id IS NULL THEN NULL
+		ELSE attendance.record_json(v_old) END,
+	    attendance.record_json(v_new), p_details, p_request_id, p_client);
+	RETURN attendance.record_json(v_new);
+END $$;
+
+-- A correction by the course's teacher or the student's counsellor, with
+-- a reason and optional evidence. The late-arrival verdict is final.
+CREATE OR REPLACE FUNCTION attendance.record_correct(p_caller uuid, p_roles text[],
+    p_session uuid, p_student_login text, p_status text, p_reason text,
+    p_evidence uuid, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_s		attendance.class_sessions;
+	v_student	uuid := attendance.student_by_login(p_student_login);
+	v_rec		jsonb;
+BEGIN
+	SELECT * INTO v_s FROM attendance.class_sessions WHERE id = p_session;
+	IF NOT FOUND OR v_student IS NULL
+	    OR NOT attendance.can_read_student(p_caller, p_roles, v_student) THEN
+		RETURN attendance.err('not-found');
+	END IF;
+	IF NOT (attendance.runs_session(p_caller, p_roles, p_session)
+	    OR ('counsellor' = ANY (p_roles)
+		AND auth.is_counsellor_of(p_caller, v_student))) THEN
+		RETURN attendance.err('forbidden', 'Records are corrected by '
+		    'the course''s teacher or the student''s counsellor');
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM attendance.enrolments
+	    WHERE course_id = v_s.course_id AND student_id = v_student) THEN
+		RETURN attendance.err('not-enrolled');
+	END IF;
+	IF now() < v_s.starts_at THEN
+		RETURN attendance.err('session-not-started');
+	END IF;
+	IF p_evidence IS NOT NULL AND NOT EXISTS (SELECT 1
+	    FROM attendance.evidence WHERE id = p_evidence
+	    AND (owner_id = p_caller OR owner_id = v_student)) THEN
+		RETURN attendance.err('validation', NULL, jsonb_build_array(
+		    jsonb_build_object('field', 'evidence_id',
+		    'message', 'is not evidence you or the student uploaded')));
+	END IF;
+	v_rec := attendance.put_record(p_caller, v_student, p_session,
+	    p_status, 'correction', 'record.corrected',
+	    jsonb_strip_nulls(jsonb_build_object('reason', p_reason,
+		'evidence_id', p_evidence)), p_request_id, p_client);
+	IF v_rec IS NULL THEN
+		RETURN attendance.err('record-final');
+	END IF;
+	RETURN v_rec;
+END $$;
+
+CREATE OR REPLACE FUNCTION attendance.audit_list(p_caller uuid, p_roles text[],
+    p_student_login text, p_limit int, p_offset int) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_student uuid := attendance.student_by_login(p_student_login);
+BEGIN
+	IF v_student IS NULL OR p_roles = ARRAY['student']
+	    OR NOT attendance.can_read_student(p_caller, p_roles, v_student) THEN
+		RETURN attendance.err('not-found');
+	END IF;
+	RETURN jsonb_build_object('items', coalesce((SELECT jsonb_agg(
+	    jsonb_build_object('at', l.at, 'action', l.action,
+		'actor', attendance.login_of(l.actor_id),
+		'session_id', l.session_id, 'before', l.before,
+		'after', l.after, 'details', l.details,
+		'request_id', l.request_id) ORDER BY l.id DESC)
+	    FROM (SELECT * FROM attendance.audit_log
+		WHERE student_id = v_student ORDER BY id DESC
+		LIMIT p_limit OFFSET p_offset) l), '[]'),
+	    'limit', p_limit, 'offset', p_offset);
+END $$;

@@ -1,0 +1,81 @@
+-- Published: who may see which student. The rule exists here once and
+-- every service uses it:
+--   the university-wide offices (io, finance, leader, admin) see every
+--   student; a counsellor sees the students in their scope; a school
+--   secretary sees the students of their school; a student sees only
+--   themselves. Roles and scopes are read from the database, not from a
+--   token, so a change applies at once.
+-- Other services add what only they know (attendance: a course's teacher
+-- sees its students). SECURITY DEFINER: the callers have no rights on
+-- auth's tables; search_path is pinned and every name qualified.
+
+-- The students a member of staff may see (the rule above, not inlined
+-- into callers outside auth: it is private to this schema).
+CREATE OR REPLACE FUNCTION auth.scope_students(p_caller uuid)
+RETURNS TABLE (student_id uuid) LANGUAGE sql STABLE AS $$
+	SELECT a.id FROM auth.accounts a
+	WHERE a.kind = 'student' AND (
+	    EXISTS (SELECT 1 FROM auth.account_roles r
+		WHERE r.account_id = p_caller
+		AND r.role IN ('io', 'finance', 'leader', 'admin'))
+	    OR EXISTS (SELECT 1 FROM auth.staff_scopes s
+		JOIN auth.account_roles r ON r.account_id = s.staff_id
+		    AND r.role = 'counsellor'
+		WHERE s.staff_id = p_caller AND s.scope = 'student'
+		AND s.value = a.id::text)
+	    OR EXISTS (SELECT 1 FROM auth.staff_scopes s
+		JOIN auth.account_roles r ON r.account_id = s.staff_id
+		    AND r.role = 'secretary'
+		WHERE s.staff_id = p_caller AND s.scope = 'school'
+		AND s.value = a.school));
+$$;
+
+CREATE OR REPLACE FUNCTION auth.visible_students(p_caller uuid)
+RETURNS TABLE (student_id uuid) LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT v.student_id FROM auth.scope_students(p_caller) v;
+$$;
+
+CREATE OR REPLACE FUNCTION auth.can_read_student(p_caller uuid,
+    p_student uuid) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT p_caller = p_student OR EXISTS (SELECT 1
+	    FROM auth.scope_students(p_caller) v WHERE v.student_id = p_student);
+$$;
+
+-- The counsellor role with this student in scope: who approves leave and
+-- corrects records for them.
+CREATE OR REPLACE FUNCTION auth.is_counsellor_of(p_caller uuid,
+    p_student uuid) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT EXISTS (SELECT 1 FROM auth.staff_scopes s
+	    JOIN auth.account_roles r ON r.account_id = s.staff_id
+		AND r.role = 'counsellor'
+	    WHERE s.staff_id = p_caller AND s.scope = 'student'
+	    AND s.value = p_student::text);
+$$;
+
+CREATE OR REPLACE FUNCTION auth.counsellors_of(p_student uuid)
+RETURNS TABLE (staff_id uuid) LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT s.staff_id FROM auth.staff_scopes s
+	JOIN auth.account_roles r ON r.account_id = s.staff_id
+	    AND r.role = 'counsellor'
+	WHERE s.scope = 'student' AND s.value = p_student::text;
+$$;
+
+-- A school secretary with this school in scope.
+CREATE OR REPLACE FUNCTION auth.manages_school(p_caller uuid,
+    p_school text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT EXISTS (SELECT 1 FROM auth.staff_scopes s
+	    JOIN auth.account_roles r ON r.account_id = s.staff_id
+		AND r.role = 'secretary'
+	    WHERE s.staff_id = p_caller AND s.scope = 'school'
+	    AND s.value = p_school);
+$$;
+
+GRANT EXECUTE ON FUNCTION auth.visible_students(uuid),
+    auth.can_read_student(uuid, uuid), auth.is_counsellor_of(uuid, uuid),
+    auth.counsellors_of(uuid), auth.manages_school(uuid, text)
+    TO is_attendance;

@@ -1,0 +1,142 @@
+-- Issues a code for an authenticated binding (p_account set) or for a
+-- recovery (p_login set; destination is the verified address on file and
+-- unknown accounts are silently ignored). The message text, with the code,
+-- goes to the outbox marked sensitive.
+CREATE OR REPLACE FUNCTION auth.code_issue(p_account uuid, p_login text, p_purpose text,
+    p_target text, p_hash text, p_ttl integer, p_cooldown integer,
+    p_max_attempts integer, p_subject text, p_body text,
+    p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_acc		auth.accounts;
+	v_target	text := p_target;
+	v_last		timestamptz;
+	v_channel	text;
+BEGIN
+	IF p_account IS NOT NULL THEN
+		SELECT * INTO v_acc FROM auth.accounts WHERE id = p_account
+		    FOR UPDATE;
+	ELSE
+		SELECT * INTO v_acc FROM auth.accounts
+		WHERE lower(login) = lower(p_login) AND NOT disabled FOR UPDATE;
+	END IF;
+	IF NOT FOUND THEN
+		RETURN CASE WHEN p_account IS NULL THEN '{}'::jsonb
+		    ELSE auth.err('not-found') END;
+	END IF;
+	IF p_purpose = 'recover-email' THEN
+		v_target := CASE WHEN v_acc.email_verified_at IS NOT NULL
+		    THEN v_acc.email END;
+	ELSIF p_purpose = 'recover-mobile' THEN
+		v_target := CASE WHEN v_acc.mobile_verified_at IS NOT NULL
+		    THEN v_acc.mobile END;
+	ELSIF p_purpose = 'bind-email' AND EXISTS (SELECT 1 FROM auth.accounts
+	    WHERE lower(email) = lower(p_target) AND id <> v_acc.id
+	    AND email_verified_at IS NOT NULL) THEN
+		RETURN auth.err('already-bound', 'this email is bound to another account');
+	ELSIF p_purpose = 'bind-mobile' AND EXISTS (SELECT 1 FROM auth.accounts
+	    WHERE mobile = p_target AND id <> v_acc.id
+	    AND mobile_verified_at IS NOT NULL) THEN
+		RETURN auth.err('already-bound', 'this number is bound to another account');
+	END IF;
+	IF v_target IS NULL THEN
+		RETURN '{}'::jsonb;
+	END IF;
+	SELECT max(created_at) INTO v_last FROM auth.verification_codes
+	WHERE account_id = v_acc.id AND purpose = p_purpose;
+	IF v_last > now() - make_interval(secs => p_cooldown) THEN
+		RETURN CASE WHEN p_account IS NULL THEN '{}'::jsonb ELSE
+		    jsonb_build_object('error', 'resend-too-soon', 'retry_after',
+		    ceil(extract(epoch FROM v_last +
+		    make_interval(secs => p_cooldown) - now()))) END;
+	END IF;
+	-- A new code replaces any earlier one for the same purpose.
+	UPDATE auth.verification_codes SET consumed_at = now()
+	WHERE account_id = v_acc.id AND purpose = p_purpose
+	    AND consumed_at IS NULL;
+	INSERT INTO auth.verification_codes (account_id, purpose, target,
+	    code_hash, max_attempts, expires_at)
+	VALUES (v_acc.id, p_purpose, v_target, p_hash, p_max_attempts,
+	    now() + make_interval(secs => p_ttl));
+	v_channel := CASE WHEN p_purpose LIKE '%email' THEN 'email'
+	    ELSE 'sms' END;
+	PERFORM messaging.enqueue(v_channel, v_target, p_subject, p_body,
+	    v_acc.id, true, p_request_id);
+	PERFORM auth.audit(coalesce(p_account, v_acc.id), 'code.sent', v_acc.id,
+	    jsonb_build_object('purpose', p_purpose, 'channel', v_channel),
+	    p_request_id, p_client);
+	RETURN jsonb_build_object('sent_to', CASE WHEN p_account IS NULL THEN NULL
+	    ELSE v_target END, 'expires_in', p_ttl);
+END $$;
+
+-- Takes one attempt at the live code: returns its hash for the caller to
+-- compare in constant time. The attempt counts even if the caller dies.
+CREATE OR REPLACE FUNCTION auth.code_attempt(p_login text, p_purpose text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	v_code	auth.verification_codes;
+BEGIN
+	SELECT c.* INTO v_code FROM auth.verification_codes c
+	JOIN auth.accounts a ON a.id = c.account_id
+	WHERE lower(a.login) = lower(p_login) AND c.purpose = p_purpose
+	    AND c.consumed_at IS NULL AND c.expires_at > now()
+	ORDER BY c.created_at DESC LIMIT 1 FOR UPDATE OF c;
+	IF NOT FOUND OR v_code.attempts >= v_code.max_attempts THEN
+		RETURN auth.err('code-invalid');
+	END IF;
+	UPDATE auth.verification_codes SET attempts = attempts + 1
+	WHERE id = v_code.id;
+	RETURN jsonb_build_object('id', v_code.id, 'hash', v_code.code_hash);
+END $$;
+
+-- Applies a verified code: binds the address, or sets the new password and
+-- ends every session (recovery).
+CREATE OR REPLACE FUNCTION auth.code_consume(p_code uuid, p_new_hash text,
+    p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_code	auth.verification_codes;
+BEGIN
+	UPDATE auth.verification_codes SET consumed_at = now()
+	WHERE id = p_code AND consumed_at IS NULL AND expires_at > now()
+	RETURNING * INTO v_code;
+	IF NOT FOUND THEN
+		RETURN auth.err('code-invalid');
+	END IF;
+	IF v_code.purpose = 'bind-email' THEN
+		IF EXISTS (SELECT 1 FROM auth.accounts WHERE
+		    lower(email) = lower(v_code.target)
+		    AND id <> v_code.account_id AND email_verified_at IS NOT NULL) THEN
+			RETURN auth.err('already-bound');
+		END IF;
+		UPDATE auth.accounts SET email = v_code.target,
+		    email_verified_at = now(), updated_at = now()
+		WHERE id = v_code.account_id;
+	ELSIF v_code.purpose = 'bind-mobile' THEN
+		IF EXISTS (SELECT 1 FROM auth.accounts WHERE mobile = v_code.target
+		    AND id <> v_code.account_id AND mobile_verified_at IS NOT NULL) THEN
+			RETURN auth.err('already-bound');
+		END IF;
+		UPDATE auth.accounts SET mobile = v_code.target,
+		    mobile_verified_at = now(), updated_at = now()
+		WHERE id = v_code.account_id;
+	ELSE
+		IF p_new_hash IS NULL THEN
+			RETURN auth.err('validation');
+		END IF;
+		UPDATE auth.accounts SET password_hash = p_new_hash,
+		    must_change_password = false, updated_at = now()
+		WHERE id = v_code.account_id;
+		UPDATE auth.sessions SET revoked_at = now(),
+		    revoke_reason = 'password-recovered'
+		WHERE account_id = v_code.account_id AND revoked_at IS NULL;
+		DELETE FROM auth.login_failures
+		WHERE login = (SELECT lower(login) FROM auth.accounts
+		    WHERE id = v_code.account_id);
+	END IF;
+	PERFORM auth.audit(v_code.account_id, replace(v_code.purpose, '-', '.'),
+	    v_code.account_id, jsonb_build_object('target', v_code.target),
+	    p_request_id, p_client);
+	RETURN jsonb_build_object('purpose', v_code.purpose,
+	    'target', v_code.target);
+END $$;

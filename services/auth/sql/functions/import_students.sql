@@ -1,0 +1,78 @@
+-- Student import: valid rows (already checked by the service) are upserted
+-- by student ID; re-import updates and never duplicates. Rows that clash
+-- with staff accounts or name an unknown counsellor are reported.
+CREATE OR REPLACE FUNCTION auth.import_students(p_rows jsonb, p_initial_hash text,
+    p_actor uuid, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_row		jsonb;
+	v_id		uuid;
+	v_kind		text;
+	v_counsellor	uuid;
+	v_created	integer := 0;
+	v_updated	integer := 0;
+	v_rejected	jsonb := '[]';
+BEGIN
+	FOR v_row IN SELECT * FROM jsonb_array_elements(p_rows) LOOP
+		v_counsellor := NULL;
+		IF coalesce(v_row->>'counsellor', '') <> '' THEN
+			SELECT a.id INTO v_counsellor FROM auth.accounts a
+			JOIN auth.account_roles r ON r.account_id = a.id
+			    AND r.role = 'counsellor'
+			WHERE lower(a.login) = lower(v_row->>'counsellor');
+			IF v_counsellor IS NULL THEN
+				v_rejected := v_rejected || jsonb_build_object(
+				    'row', v_row->'row', 'errors', jsonb_build_array(
+				    jsonb_build_object('field', 'counsellor',
+				    'message', 'is not a counsellor account')));
+				CONTINUE;
+			END IF;
+		END IF;
+		SELECT id, kind INTO v_id, v_kind FROM auth.accounts
+		WHERE lower(login) = lower(v_row->>'student_id') FOR UPDATE;
+		IF FOUND AND v_kind <> 'student' THEN
+			v_rejected := v_rejected || jsonb_build_object('row',
+			    v_row->'row', 'errors', jsonb_build_array(
+			    jsonb_build_object('field', 'student_id',
+			    'message', 'belongs to a staff account')));
+			CONTINUE;
+		END IF;
+		IF FOUND THEN
+			UPDATE auth.accounts SET
+			    family_name = v_row->>'family_name',
+			    given_name = v_row->>'given_name',
+			    chinese_name = v_row->>'chinese_name',
+			    school = v_row->>'school', degree = v_row->>'degree',
+			    cohort = (v_row->>'cohort')::int,
+			    nationality = v_row->>'nationality',
+			    sex = v_row->>'sex', updated_at = now()
+			WHERE id = v_id;
+			v_updated := v_updated + 1;
+		ELSE
+			INSERT INTO auth.accounts (login, kind, family_name,
+			    given_name, chinese_name, school, degree, cohort,
+			    nationality, sex, email, password_hash)
+			VALUES (v_row->>'student_id', 'student',
+			    v_row->>'family_name', v_row->>'given_name',
+			    v_row->>'chinese_name', v_row->>'school',
+			    v_row->>'degree', (v_row->>'cohort')::int,
+			    v_row->>'nationality', v_row->>'sex',
+			    v_row->>'email', p_initial_hash)
+			RETURNING id INTO v_id;
+			INSERT INTO auth.account_roles VALUES (v_id, 'student');
+			v_created := v_created + 1;
+		END IF;
+		IF v_counsellor IS NOT NULL THEN
+			DELETE FROM auth.staff_scopes s USING auth.account_roles r
+			WHERE s.scope = 'student' AND s.value = v_id::text
+			    AND r.account_id = s.staff_id AND r.role = 'counsellor';
+			INSERT INTO auth.staff_scopes VALUES (v_counsellor,
+			    'student', v_id::text) ON CONFLICT DO NOTHING;
+		END IF;
+	END LOOP;
+	PERFORM auth.audit(p_actor, 'accounts.imported', NULL,
+	    jsonb_build_object('created', v_created, 'updated', v_updated,
+	    'rejected', jsonb_array_length(v_rejected)), p_request_id, p_client);
+	RETURN jsonb_build_object('created', v_created, 'updated', v_updated,
+	    'rejected', v_rejected);
+END $$;
