@@ -12,6 +12,7 @@ service)
 	    -e "s#@MODULE@#/opt/is/services/$name/$name.so#" \
 	    -e "s#@WORKERS@#${WORKERS:-2}#" -e "s#@TASK_THREADS@#${TASK_THREADS:-2}#" \
 	    -e "s#@BODY_MAX@#${BODY_MAX:-2200000}#" -e "s#@SECCOMP_TRACING@#no#" \
+	    -e "s/@BENCH@/# /" \
 	    "/opt/is/conf/$name/$name.conf.in" >"/tmp/$name.conf"
 	export IS_SERVICE_NAME="$name"
 	exec kore -c "/tmp/$name.conf" -f -n -r

@@ -11,7 +11,8 @@
 # Settings (environment): IS_INSTANCE (default "dev": state lives in
 # .run/$IS_INSTANCE), IS_HTTP_PORT (nginx, 8080), IS_PORT_BASE (services
 # use base+1..base+5, 8100), IS_PG_PORT (55432), IS_WORKERS (Kore workers per
-# service, 2). Runs as root; PostgreSQL and the services run as user "isys".
+# service, 2), IS_BENCH_ROUTES (1: route /bench/hello for tests/bench, 0).
+# Runs as root; PostgreSQL and the services run as user "isys".
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -133,6 +134,7 @@ write_config() {
 		echo "attendance.qr_secret = $QR_SECRET"
 		echo "demo.password = ${IS_DEMO_PASSWORD:-Demo@2026pass}"
 		echo "wechat.api_base = ${IS_WECHAT_API_BASE:-http://127.0.0.1:$((PORT_BASE + 90))}"
+		echo "bench.routes = ${IS_BENCH_ROUTES:-0}"
 	} >"$conf.tmp"
 	install -o "$RUN_USER" -m 600 "$conf.tmp" "$conf"
 	rm -f "$conf.tmp"
@@ -185,6 +187,7 @@ render_kore_conf() {
 	sed -e "s#@PORT@#$port#g" -e "s#@MODULE@#$BUILD/services/$svc/$svc.so#g" \
 	    -e "s#@WORKERS@#$WORKERS#g" -e "s#@RUN@#$RUN#g" \
 	    -e "s#@BODY_MAX@#$body_max#g" -e "s#@SECCOMP_TRACING@#${IS_SECCOMP_TRACING:-no}#g" -e "s#@TASK_THREADS@#$tasks#g" \
+	    -e "s/@BENCH@/$([ "${IS_BENCH_ROUTES:-0}" = 1 ] || echo '# ')/g" \
 	    "$ROOT/services/$svc/$svc.conf.in" >"$RUN/$svc.conf"
 }
 
@@ -263,6 +266,7 @@ nginx_up() {
 	    -e "s#@LOGIN_RATE@#${IS_NGINX_LOGIN_RATE:-10r/s}#g" \
 	    -e "s#@CODES_RATE@#${IS_NGINX_CODES_RATE:-1r/s}#g" \
 	    -e "s#@CODES_BURST@#${IS_NGINX_CODES_BURST:-5}#g" \
+	    -e "s/@BENCH@/$([ "${IS_BENCH_ROUTES:-0}" = 1 ] || echo '# ')/g" \
 	    "$ROOT/deploy/nginx/nginx.conf.in" >"$RUN/nginx/nginx.conf"
 	printf '%s' "$up" >"$RUN/nginx/upstreams.conf"
 	cp "$ROOT/deploy/nginx/upstream-errors.conf" "$RUN/nginx/upstream-errors.conf"

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "iskore.h"
+#include "authn.h"
+#include "reply.h"
+#include "service.h"
 #include "iscommon/crypto.h"
 
 #define TOKEN_CACHE_SIZE	4096
@@ -62,12 +64,6 @@ verify_cached(const char *token, struct is_claims *out)
 	return (0);
 }
 
-void
-is_auth_invalidate_all(void)
-{
-	memset(token_cache, 0, sizeof(token_cache));
-}
-
 /*
  * Authenticates the caller into c->claims. On failure it has answered
  * (401, or 403 while the initial password is unchanged) and returns -1.
@@ -102,4 +98,21 @@ is_require_role(struct http_request *req, struct is_ctx *c,
 	}
 	is_reply_problem(req, "forbidden", NULL);
 	return (-1);
+}
+
+/* The caller's roles as a PostgreSQL array literal (names are [a-z]). */
+const char *
+is_roles_literal(struct is_ctx *c)
+{
+	char	buf[IS_JWT_MAX_ROLES * 26 + 4];
+	size_t	off = 0;
+	int	i;
+
+	buf[off++] = '{';
+	for (i = 0; i < c->claims.nroles; i++) {
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+		    i ? "," : "", c->claims.roles[i]);
+	}
+	snprintf(buf + off, sizeof(buf) - off, "}");
+	return (is_ctx_keep(c, buf));
 }

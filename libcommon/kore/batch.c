@@ -25,17 +25,33 @@
 
 #include <libpq-fe.h>
 
-#include "iskore.h"
+#include "batch.h"
+#include "service.h"
 #include "iscommon/log.h"
 #include "iscommon/strutil.h"
 
-struct is_batch_slot {
+struct batch_slot;
+
+/* A request's item: the request's "batch" part (ctx.h). */
+struct batch_item {
+	struct is_ctx		*ctx;
+	struct is_batch		*batch;
+	struct batch_slot	*slot;		/* in flight there */
+	int			 index;
+	int			 state;
+	int			 queued;
+	cJSON			*json;
+	char			*result;
+	TAILQ_ENTRY(batch_item)	 link;
+};
+
+struct batch_slot {
 	struct is_batch		*batch;
 	struct kore_pgsql	 sql;
 	int			 busy;
 	int			 failed;
 	int			 n;
-	struct is_ctx		**items;
+	struct batch_item	**items;
 };
 
 struct is_batch {
@@ -43,16 +59,20 @@ struct is_batch {
 	char			*query;
 	int			 max_items;
 	int			 nslots;
-	struct is_batch_slot	*slots;
-	TAILQ_HEAD(, is_ctx)	 pending;
+	struct batch_slot	*slots;
+	TAILQ_HEAD(, batch_item) pending;
 };
 
+static int	batch_release(void *);
 static void	batch_kick(struct is_batch *);
-static void	batch_start(struct is_batch *, struct is_batch_slot *);
+static void	batch_start(struct is_batch *, struct batch_slot *);
 static void	batch_callback(struct kore_pgsql *, void *);
-static void	batch_read(struct is_batch_slot *);
-static void	batch_finish(struct is_batch_slot *);
+static void	batch_read(struct batch_slot *);
+static void	batch_finish(struct batch_slot *);
 static void	batch_watch(void *, u_int64_t);
+
+static const struct is_part	batch_part = { "batch",
+				    sizeof(struct batch_item), batch_release };
 
 /* How often a batcher looks for slots whose connection was torn down. */
 #define BATCH_WATCH_MS	250
@@ -74,7 +94,7 @@ is_batch_new(const char *dbname, const char *query, int max_items,
 	for (i = 0; i < b->nslots; i++) {
 		b->slots[i].batch = b;
 		b->slots[i].items = kore_calloc((size_t)b->max_items,
-		    sizeof(struct is_ctx *));
+		    sizeof(struct batch_item *));
 	}
 	TAILQ_INIT(&b->pending);
 
@@ -97,7 +117,7 @@ static void
 batch_watch(void *arg, u_int64_t now)
 {
 	struct is_batch		*b = arg;
-	struct is_batch_slot	*s;
+	struct batch_slot	*s;
 	int			 i;
 
 	(void)now;
@@ -114,53 +134,59 @@ batch_watch(void *arg, u_int64_t now)
 	}
 }
 
-/* Queues item (owned by the batch from now on) for c's request. */
+/* Queues json (owned by the batch from now on) for c's request. */
 void
-is_batch_submit(struct is_batch *b, struct http_request *req,
-    struct is_ctx *c, cJSON *item)
+is_batch_submit(struct is_batch *b, struct is_ctx *c, cJSON *json)
 {
-	cJSON_Delete(c->batch_item);
-	free(c->db_value);
-	c->db_value = NULL;
-	c->batch = b;
-	c->batch_item = item;
-	c->batch_state = IS_PENDING;
-	c->batch_queued = 1;
-	TAILQ_INSERT_TAIL(&b->pending, c, batch_link);
-	(void)req;
+	struct batch_item	*it = is_ctx_part(c, &batch_part);
+
+	batch_release(it);
+	it->ctx = c;
+	it->batch = b;
+	it->json = json;
+	it->state = IS_PENDING;
+	it->queued = 1;
+	TAILQ_INSERT_TAIL(&b->pending, it, link);
 }
 
 /*
  * IS_PENDING while the item waits; IS_DONE once its batch committed, with
- * c->db_value the item's result (NULL when the statement returned none for
- * it); IS_FAILED when the batch failed.
+ * the item's result as the request's query value (is_db_value: NULL when
+ * the statement returned none for it); IS_FAILED when the batch failed.
  */
 int
 is_batch_poll(struct http_request *req, struct is_ctx *c)
 {
-	if (c->batch_state != IS_PENDING)
-		return (c->batch_state);
-	if (c->batch_queued)
-		batch_kick(c->batch);
-	if (c->batch_state == IS_PENDING)
+	struct batch_item	*it = is_ctx_part(c, &batch_part);
+
+	if (it->state != IS_PENDING)
+		return (it->state);
+	if (it->queued)
+		batch_kick(it->batch);
+	if (it->state == IS_PENDING)
 		http_request_sleep(req);
-	return (c->batch_state);
+	return (it->state);
 }
 
-/* The request is going away: forget its item. Safe to call twice. */
-void
-is_batch_release(struct is_ctx *c)
+/* The item is going away (its request ended): forget it. */
+static int
+batch_release(void *arg)
 {
-	if (c->batch_queued) {
-		TAILQ_REMOVE(&c->batch->pending, c, batch_link);
-		c->batch_queued = 0;
+	struct batch_item	*it = arg;
+
+	if (it->queued) {
+		TAILQ_REMOVE(&it->batch->pending, it, link);
+		it->queued = 0;
 	}
-	if (c->batch_slot != NULL) {
-		c->batch_slot->items[c->batch_index] = NULL;
-		c->batch_slot = NULL;
+	if (it->slot != NULL) {
+		it->slot->items[it->index] = NULL;
+		it->slot = NULL;
 	}
-	cJSON_Delete(c->batch_item);
-	c->batch_item = NULL;
+	cJSON_Delete(it->json);
+	it->json = NULL;
+	free(it->result);
+	it->result = NULL;
+	return (IS_RELEASED);
 }
 
 static void
@@ -175,11 +201,11 @@ batch_kick(struct is_batch *b)
 }
 
 static void
-batch_start(struct is_batch *b, struct is_batch_slot *s)
+batch_start(struct is_batch *b, struct batch_slot *s)
 {
-	struct is_buf	 param;
-	struct is_ctx	*c;
-	char		*text;
+	struct is_buf		 param;
+	struct batch_item	*it;
+	char			*text;
 	const char	*values[1];
 	int		 lengths[1], formats[1] = { 0 };
 
@@ -187,15 +213,15 @@ batch_start(struct is_batch *b, struct is_batch_slot *s)
 	is_buf_append(&param, "[", 1);
 	s->n = 0;
 	s->failed = 0;
-	while (s->n < b->max_items && (c = TAILQ_FIRST(&b->pending)) != NULL) {
-		TAILQ_REMOVE(&b->pending, c, batch_link);
-		c->batch_queued = 0;
-		c->batch_slot = s;
-		c->batch_index = s->n;
-		s->items[s->n] = c;
-		cJSON_DeleteItemFromObject(c->batch_item, "i");
-		cJSON_AddNumberToObject(c->batch_item, "i", s->n);
-		text = cJSON_PrintUnformatted(c->batch_item);
+	while (s->n < b->max_items && (it = TAILQ_FIRST(&b->pending)) != NULL) {
+		TAILQ_REMOVE(&b->pending, it, link);
+		it->queued = 0;
+		it->slot = s;
+		it->index = s->n;
+		s->items[s->n] = it;
+		cJSON_DeleteItemFromObject(it->json, "i");
+		cJSON_AddNumberToObject(it->json, "i", s->n);
+		text = cJSON_PrintUnformatted(it->json);
 		if (s->n > 0)
 			is_buf_append(&param, ",", 1);
 		is_buf_append(&param, text, strlen(text));
@@ -227,7 +253,7 @@ batch_start(struct is_batch *b, struct is_batch_slot *s)
 static void
 batch_callback(struct kore_pgsql *sql, void *arg)
 {
-	struct is_batch_slot	*s = arg;
+	struct batch_slot	*s = arg;
 
 	switch (sql->state) {
 	case KORE_PGSQL_STATE_RESULT:
@@ -254,43 +280,43 @@ batch_callback(struct kore_pgsql *sql, void *arg)
 }
 
 static void
-batch_read(struct is_batch_slot *s)
+batch_read(struct batch_slot *s)
 {
-	struct is_ctx	*c;
-	int		 row, rows, idx;
+	struct batch_item	*it;
+	int			 row, rows, idx;
 
 	rows = kore_pgsql_ntuples(&s->sql);
 	if (kore_pgsql_nfields(&s->sql) < 2)
 		return;
 	for (row = 0; row < rows; row++) {
 		idx = atoi(kore_pgsql_getvalue(&s->sql, row, 0));
-		if (idx < 0 || idx >= s->n || (c = s->items[idx]) == NULL ||
-		    c->db_value != NULL ||
-		    PQgetisnull(s->sql.result, row, 1))
+		if (idx < 0 || idx >= s->n || (it = s->items[idx]) == NULL ||
+		    it->result != NULL || PQgetisnull(s->sql.result, row, 1))
 			continue;
-		c->db_value = is_strdup(kore_pgsql_getvalue(&s->sql, row, 1));
+		it->result = is_strdup(kore_pgsql_getvalue(&s->sql, row, 1));
 	}
 }
 
 /* Hands each item its outcome and wakes its request. */
 static void
-batch_finish(struct is_batch_slot *s)
+batch_finish(struct batch_slot *s)
 {
-	struct is_ctx	*c;
-	int		 i;
+	struct batch_item	*it;
+	int			 i;
 
 	for (i = 0; i < s->n; i++) {
-		if ((c = s->items[i]) == NULL)
+		if ((it = s->items[i]) == NULL)
 			continue;
 		s->items[i] = NULL;
-		c->batch_slot = NULL;
-		c->batch_state = s->failed ? IS_FAILED : IS_DONE;
-		c->db_state = c->batch_state;
-		http_request_wakeup(c->req);
+		it->slot = NULL;
+		it->state = s->failed ? IS_FAILED : IS_DONE;
+		is_db_set_result(it->ctx, s->failed ? NULL : it->result,
+		    it->state);
+		http_request_wakeup(it->ctx->req);
 	}
 	s->n = 0;
 	s->busy = 0;
 	/* The next batch is started from a handler, not from here. */
-	if ((c = TAILQ_FIRST(&s->batch->pending)) != NULL)
-		http_request_wakeup(c->req);
+	if ((it = TAILQ_FIRST(&s->batch->pending)) != NULL)
+		http_request_wakeup(it->ctx->req);
 }

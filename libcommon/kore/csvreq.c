@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "iskore.h"
+#include "csvreq.h"
+#include "db.h"
+#include "reply.h"
 #include "iscommon/csvimport.h"
 
 struct csv_state {
@@ -15,21 +17,25 @@ struct csv_state {
 	cJSON	*rejected;
 };
 
-static void
-csv_state_free(void *p)
+static int
+csv_release(void *p)
 {
 	struct csv_state	*st = p;
 
 	cJSON_Delete(st->rows);
 	cJSON_Delete(st->rejected);
-	free(st);
+	st->rows = st->rejected = NULL;
+	return (IS_RELEASED);
 }
+
+static const struct is_part	csv_part = { "csv", sizeof(struct csv_state),
+				    csv_release };
 
 int
 is_read_csv(struct http_request *req, struct is_ctx *c,
     const struct is_field *columns, size_t max)
 {
-	struct csv_state	*st;
+	struct csv_state	*st = is_ctx_part(c, &csv_part);
 	const char		*ctype, *why;
 	char			*raw;
 	size_t			 len;
@@ -49,13 +55,7 @@ is_read_csv(struct http_request *req, struct is_ctx *c,
 		is_reply_problem(req, "bad-request", NULL);
 		return (-1);
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		free(raw);
-		is_reply_problem(req, "internal", NULL);
-		return (-1);
-	}
-	c->user = st;
-	c->user_free = csv_state_free;
+	csv_release(st);
 	rc = is_csv_import(raw, len, columns, &st->rows, &st->rejected, &why);
 	free(raw);
 	if (rc == -1) {
@@ -65,20 +65,23 @@ is_read_csv(struct http_request *req, struct is_ctx *c,
 	return (0);
 }
 
-/* The valid rows as JSON text (cJSON_free it). */
-char *
+const char *
 is_csv_rows_json(struct is_ctx *c)
 {
-	struct csv_state	*st = c->user;
+	struct csv_state	*st = is_ctx_part(c, &csv_part);
+	char			*json;
+	const char		*kept;
 
-	return (cJSON_PrintUnformatted(st->rows));
+	json = cJSON_PrintUnformatted(st->rows);
+	kept = is_ctx_keep(c, json);
+	cJSON_free(json);
+	return (kept);
 }
 
-/* Answers the import's outcome: the database's counts, all rejections. */
 int
 is_csv_reply(struct http_request *req, struct is_ctx *c)
 {
-	struct csv_state	*st = c->user;
+	struct csv_state	*st = is_ctx_part(c, &csv_part);
 	cJSON			*doc, *dbrej, *item;
 
 	if ((doc = is_db_result(req, c)) == NULL)

@@ -1,15 +1,15 @@
 /*
- * Per-request context: request ID, start time, parsed body, and the state
- * of the one database query or task the handler is waiting for. It lives in
- * Kore's request state and is released with the request.
+ * Per-request context (ctx.h): identity, parts, and reading what the
+ * request says. It lives in Kore's request state and goes with the request.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "iskore.h"
-#include "iscommon/crypto.h"
 #include <curl/curl.h>
 
+#include "ctx.h"
+#include "reply.h"
+#include "iscommon/crypto.h"
 #include "iscommon/strutil.h"
 
 static void	ctx_free(struct http_request *);
@@ -35,39 +35,39 @@ valid_request_id(const char *id)
 
 /*
  * Kore calls the request's onfree again when it had to postpone freeing
- * the request for a task still running (http_request_free), so this must be
- * idempotent: every pointer is cleared once released.
+ * the request for a task still running (http_request_free): a part that
+ * answers IS_RELEASE_LATER is tried again then; the rest is freed once.
  */
 static void
 ctx_free(struct http_request *req)
 {
 	struct is_ctx	*c;
-	int		 i;
+	int		 i, later = 0;
 
 	if ((c = http_state_get(req)) == NULL || c->released)
 		return;
+	for (i = c->nparts - 1; i >= 0; i--) {
+		if (c->parts[i].released)
+			continue;
+		if (c->parts[i].kind->release != NULL &&
+		    c->parts[i].kind->release(c->parts[i].data) ==
+		    IS_RELEASE_LATER) {
+			later = 1;
+			continue;
+		}
+		free(c->parts[i].data);
+		c->parts[i].data = NULL;
+		c->parts[i].released = 1;
+	}
+	if (later)
+		return;
 	c->released = 1;
-	is_db_release(c);
-	is_batch_release(c);
-	/* A running task keeps the request alive in Kore until it ends. */
-	for (i = 0; i < c->db_nparams; i++) {
-		free(c->db_params[i]);
-		c->db_params[i] = NULL;
-	}
-	c->db_nparams = 0;
-	for (i = 0; i < (int)(sizeof(c->keep) / sizeof(c->keep[0])); i++) {
-		free(c->keep[i]);
-		c->keep[i] = NULL;
-	}
-	free(c->db_value);
-	c->db_value = NULL;
-	free(c->task_out);
-	c->task_out = NULL;
+	for (i = 0; i < c->nkept; i++)
+		free(c->kept[i]);
+	free(c->kept);
+	c->kept = NULL;
 	cJSON_Delete(c->body);
 	c->body = NULL;
-	if (c->user != NULL && c->user_free != NULL)
-		c->user_free(c->user);
-	c->user = NULL;
 }
 
 struct is_ctx *
@@ -93,20 +93,60 @@ is_ctx_get(struct http_request *req)
 	return (c);
 }
 
+/* The request's part of this kind, or NULL when it has none yet. */
+void *
+is_ctx_part_find(struct is_ctx *c, const struct is_part *kind)
+{
+	int	i;
+
+	for (i = 0; i < c->nparts; i++) {
+		if (c->parts[i].kind == kind && !c->parts[i].released)
+			return (c->parts[i].data);
+	}
+	return (NULL);
+}
+
+/* The request's part of this kind, made (zeroed) on first use. */
+void *
+is_ctx_part(struct is_ctx *c, const struct is_part *kind)
+{
+	void	*data;
+
+	if ((data = is_ctx_part_find(c, kind)) != NULL)
+		return (data);
+	if (c->nparts == IS_CTX_PARTS)
+		fatal("is_ctx_part: too many parts (%s)", kind->name);
+	if ((data = calloc(1, kind->size)) == NULL)
+		fatal("is_ctx_part: out of memory");
+	c->parts[c->nparts].kind = kind;
+	c->parts[c->nparts].data = data;
+	c->parts[c->nparts].released = 0;
+	c->nparts++;
+	return (data);
+}
+
 /* Keeps a copy of s alive until the request ends; returns the copy. */
 char *
 is_ctx_keep(struct is_ctx *c, const char *s)
 {
-	size_t	i;
+	char	**kept;
 
-	for (i = 0; i < sizeof(c->keep) / sizeof(c->keep[0]); i++) {
-		if (c->keep[i] == NULL) {
-			c->keep[i] = is_strdup(s ? s : "");
-			return (c->keep[i]);
-		}
-	}
-	fatal("is_ctx_keep: too many values");
-	return (NULL);
+	if ((kept = realloc(c->kept, (size_t)(c->nkept + 1) *
+	    sizeof(*kept))) == NULL)
+		fatal("is_ctx_keep: out of memory");
+	c->kept = kept;
+	c->kept[c->nkept] = is_strdup(s ? s : "");
+	return (c->kept[c->nkept++]);
+}
+
+/* n as text, kept like is_ctx_keep. */
+char *
+is_ctx_keep_num(struct is_ctx *c, long n)
+{
+	char	buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", n);
+	return (is_ctx_keep(c, buf));
 }
 
 /* The client type the front ends declare: web, miniprogram or cli. */
@@ -226,53 +266,6 @@ is_path_tail(struct http_request *req, const char *prefix, char *out,
 	return (0);
 }
 
-void
-is_task_begin(struct http_request *req, struct is_ctx *c,
-    int (*fn)(struct kore_task *), const void *in, u_int32_t len)
-{
-	kore_task_create(&c->task, fn);
-	kore_task_bind_request(&c->task, req);
-	kore_task_run(&c->task);
-	kore_task_channel_write(&c->task, (void *)in, len);
-	c->task_state = IS_PENDING + 10;	/* running */
-}
-
-/*
- * IS_PENDING while the task runs; IS_DONE with its output in task_out, or
- * IS_FAILED. Tasks write their single answer on the channel before ending.
- */
-int
-is_task_poll(struct http_request *req, struct is_ctx *c)
-{
-	char		buf[4096];
-	u_int32_t	n;
-
-	if (c->task_state == IS_DONE || c->task_state == IS_FAILED)
-		return (c->task_state);
-	if (kore_task_state(&c->task) != KORE_TASK_STATE_FINISHED) {
-		http_request_sleep(req);
-		return (IS_PENDING);
-	}
-	if (kore_task_result(&c->task) != KORE_RESULT_OK) {
-		kore_task_destroy(&c->task);
-		c->task_state = IS_FAILED;
-		return (IS_FAILED);
-	}
-	n = kore_task_channel_read(&c->task, buf, sizeof(buf) - 1);
-	kore_task_destroy(&c->task);
-	if (n > sizeof(buf) - 1) {
-		c->task_state = IS_FAILED;
-		return (IS_FAILED);
-	}
-	buf[n] = '\0';
-	free(c->task_out);
-	c->task_out = malloc(n + 1);
-	memcpy(c->task_out, buf, n + 1);
-	c->task_outlen = n;
-	c->task_state = IS_DONE;
-	return (IS_DONE);
-}
-
 /*
  * Looks name up in the query string and URL-decodes it (libcurl does the
  * decoding). Returns 0 and a copy kept with the request, or -1 if absent.
@@ -308,24 +301,6 @@ is_query_get(struct http_request *req, struct is_ctx *c, const char *name,
 		return (0);
 	}
 	return (-1);
-}
-
-/*
- * The common start of a handler: authenticate (unless IS_PUBLIC), check the
- * caller holds one of roles (when given), read the body against spec (when
- * given). 0 to go on; -1 when it has answered (the handler returns OK).
- */
-int
-is_enter(struct http_request *req, struct is_ctx *c, int flags,
-    const char *const *roles, const struct is_field *spec)
-{
-	if (!(flags & IS_PUBLIC) && is_authenticate(req, c, flags) == -1)
-		return (-1);
-	if (roles != NULL && is_require_role(req, c, roles) == -1)
-		return (-1);
-	if (spec != NULL && is_read_json(req, c, spec) == -1)
-		return (-1);
-	return (0);
 }
 
 /*

@@ -2,7 +2,8 @@
  * One asynchronous PostgreSQL round trip per call, on kore_pgsql bound to
  * the request: Kore wakes the handler on each state change and is_db_poll()
  * advances the query. Each query returns one value (a jsonb document from
- * an SQL function, by convention): row 0, column 0 is copied out.
+ * an SQL function, by convention): row 0, column 0 is copied out. The
+ * query's state is the request's "db" part (ctx.h).
  *
  * A jsonb result {"error": code, "detail": ..., "errors": [...]} is a
  * business refusal and is answered as problem+json by is_db_reply().
@@ -21,47 +22,73 @@
 
 #include <libpq-fe.h>
 
-#include "iskore.h"
+#include "db.h"
+#include "reply.h"
+#include "service.h"
 #include "iscommon/log.h"
 #include "iscommon/strutil.h"
+#include "iscommon/validate.h"
 
-static void	db_read_result(struct is_ctx *);
-static void	db_record_error(struct is_ctx *);
-static int	db_admit(struct http_request *, struct is_ctx *);
+/* A request's query: its text, parameters, outcome and pool position. */
+struct db_call {
+	struct is_ctx		*ctx;
+	struct kore_pgsql	 sql;
+	int			 state;
+	int			 started;	/* sent; sql holds a connection */
+	int			 holds;		/* counted in db_in_use */
+	int			 queued;	/* waiting for a connection */
+	TAILQ_ENTRY(db_call)	 wait;
+	const char		*query;
+	char			*params[IS_DB_MAX_PARAMS];
+	int			 nparams;
+	char			*value;		/* row 0, column 0 (or NULL) */
+	cJSON			*doc;		/* value parsed, on demand */
+	int			 parsed;
+	char			 sqlstate[6];
+};
+
+static int	db_release(void *);
+static void	db_reset(struct db_call *);
+static void	db_read_result(struct db_call *);
+static void	db_record_error(struct db_call *);
+static int	db_admit(struct http_request *, struct db_call *);
 static void	db_wake_next(void);
 
-static TAILQ_HEAD(, is_ctx)	db_waiting = TAILQ_HEAD_INITIALIZER(db_waiting);
+static const struct is_part	db_part = { "db", sizeof(struct db_call),
+				    db_release };
+
+static TAILQ_HEAD(, db_call)	db_waiting = TAILQ_HEAD_INITIALIZER(db_waiting);
 static int			db_in_use;
 
 /* Wakes the first waiting request when a connection is free for it. */
 static void
 db_wake_next(void)
 {
-	struct is_ctx	*next;
+	struct db_call	*next;
 
 	if (db_in_use < pgsql_conn_max &&
 	    (next = TAILQ_FIRST(&db_waiting)) != NULL)
-		http_request_wakeup(next->req);
+		http_request_wakeup(next->ctx->req);
 }
 
 /* 1 when c may take a connection now; otherwise it waits its turn. */
 static int
-db_admit(struct http_request *req, struct is_ctx *c)
+db_admit(struct http_request *req, struct db_call *d)
 {
-	if (c->db_queued) {
-		if (TAILQ_FIRST(&db_waiting) != c ||
+	if (d->queued) {
+		if (TAILQ_FIRST(&db_waiting) != d ||
 		    db_in_use >= pgsql_conn_max) {
 			http_request_sleep(req);
 			return (0);
 		}
-		TAILQ_REMOVE(&db_waiting, c, db_wait);
-		c->db_queued = 0;
+		TAILQ_REMOVE(&db_waiting, d, wait);
+		d->queued = 0;
 		return (1);
 	}
 	if (TAILQ_EMPTY(&db_waiting) && db_in_use < pgsql_conn_max)
 		return (1);
-	TAILQ_INSERT_TAIL(&db_waiting, c, db_wait);
-	c->db_queued = 1;
+	TAILQ_INSERT_TAIL(&db_waiting, d, wait);
+	d->queued = 1;
 	http_request_sleep(req);
 	return (0);
 }
@@ -102,78 +129,100 @@ is_db_warm(const char *dbname, int n)
 }
 
 /*
- * Gives back c's connection (or its place in the queue) and lets the next
- * request in. Safe to call more than once.
+ * Gives back the query's connection (or its place in the queue) and lets
+ * the next request in. Safe to call more than once.
  */
-void
-is_db_release(struct is_ctx *c)
+static void
+db_giveback(struct db_call *d)
 {
-	if (c->db_queued) {
-		TAILQ_REMOVE(&db_waiting, c, db_wait);
-		c->db_queued = 0;
+	if (d->queued) {
+		TAILQ_REMOVE(&db_waiting, d, wait);
+		d->queued = 0;
 	}
-	if (c->db_started)
-		is_db_cleanup(&c->sql);
-	c->db_started = 0;
-	if (c->db_holds) {
-		c->db_holds = 0;
+	if (d->started)
+		is_db_cleanup(&d->sql);
+	d->started = 0;
+	if (d->holds) {
+		d->holds = 0;
 		db_in_use--;
 	}
 	db_wake_next();
+}
+
+/* Forgets the outcome of the previous query. */
+static void
+db_reset(struct db_call *d)
+{
+	int	i;
+
+	for (i = 0; i < d->nparams; i++) {
+		free(d->params[i]);
+		d->params[i] = NULL;
+	}
+	d->nparams = 0;
+	free(d->value);
+	d->value = NULL;
+	cJSON_Delete(d->doc);
+	d->doc = NULL;
+	d->parsed = 0;
+	d->sqlstate[0] = '\0';
+}
+
+/* The request is ending: its part goes (ctx.c frees the struct). */
+static int
+db_release(void *arg)
+{
+	struct db_call	*d = arg;
+
+	db_giveback(d);
+	db_reset(d);
+	return (IS_RELEASED);
 }
 
 void
 is_db_begin(struct http_request *req, struct is_ctx *c, const char *query,
     int n, const char *const *params)
 {
-	int	i;
+	struct db_call	*d = is_ctx_part(c, &db_part);
+	int		 i;
 
-	(void)req;
 	if (n > IS_DB_MAX_PARAMS)
 		fatal("is_db_begin: too many parameters");
-	is_db_release(c);
-	for (i = 0; i < c->db_nparams; i++)
-		free(c->db_params[i]);
-	free(c->db_value);
-	c->db_value = NULL;
-	c->db_rows = 0;
-	c->db_sqlstate[0] = '\0';
-	c->db_query = query;
-	c->db_nparams = n;
+	db_giveback(d);
+	db_reset(d);
+	d->ctx = c;
+	d->query = query;
+	d->nparams = n;
 	for (i = 0; i < n; i++)
-		c->db_params[i] = params[i] ? is_strdup(params[i]) : NULL;
-	kore_pgsql_init(&c->sql);
-	kore_pgsql_bind_request(&c->sql, req);
-	c->db_state = IS_PENDING;
-	c->db_started = 0;
+		d->params[i] = params[i] ? is_strdup(params[i]) : NULL;
+	kore_pgsql_init(&d->sql);
+	kore_pgsql_bind_request(&d->sql, req);
+	d->state = IS_PENDING;
+	d->started = 0;
 }
 
 static void
-db_read_result(struct is_ctx *c)
+db_read_result(struct db_call *d)
 {
-	int	n;
-
-	n = kore_pgsql_ntuples(&c->sql);
-	c->db_rows += n;
-	if (n > 0 && c->db_value == NULL &&
-	    kore_pgsql_nfields(&c->sql) > 0 &&
-	    !PQgetisnull(c->sql.result, 0, 0))
-		c->db_value = is_strdup(kore_pgsql_getvalue(&c->sql, 0, 0));
+	if (kore_pgsql_ntuples(&d->sql) > 0 && d->value == NULL &&
+	    kore_pgsql_nfields(&d->sql) > 0 &&
+	    !PQgetisnull(d->sql.result, 0, 0))
+		d->value = is_strdup(kore_pgsql_getvalue(&d->sql, 0, 0));
 }
 
 static void
-db_record_error(struct is_ctx *c)
+db_record_error(struct db_call *d)
 {
 	const char	*state;
 
-	if (c->sql.result != NULL &&
-	    (state = PQresultErrorField(c->sql.result,
+	if (d->sql.result != NULL &&
+	    (state = PQresultErrorField(d->sql.result,
 	    PG_DIAG_SQLSTATE)) != NULL)
-		snprintf(c->db_sqlstate, sizeof(c->db_sqlstate), "%s", state);
+		snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state);
 	/* Kore leaves the message empty when epoll saw the socket hang up. */
-	is_log("error", c->request_id, "database: %s [%s]",
-	    c->sql.error && c->sql.error[0] ? c->sql.error : "connection lost",
-	    c->db_sqlstate);
+	is_log("error", d->ctx->request_id, "database: %s [%s]",
+	    d->sql.error && d->sql.error[0] ? d->sql.error : "connection lost",
+	    d->sqlstate);
 }
 
 /*
@@ -237,97 +286,148 @@ is_db_cleanup(struct kore_pgsql *sql)
 int
 is_db_poll(struct http_request *req, struct is_ctx *c)
 {
-	int	lengths[IS_DB_MAX_PARAMS], formats[IS_DB_MAX_PARAMS], i;
+	struct db_call	*d = is_ctx_part(c, &db_part);
+	const char	*values[IS_DB_MAX_PARAMS];
+	int		 lengths[IS_DB_MAX_PARAMS], formats[IS_DB_MAX_PARAMS], i;
 
-	if (c->db_state != IS_PENDING)
-		return (c->db_state);
-	if (!c->db_started) {
-		if (!db_admit(req, c))
+	if (d->state != IS_PENDING)
+		return (d->state);
+	if (!d->started) {
+		if (!db_admit(req, d))
 			return (IS_PENDING);
-		if (!kore_pgsql_setup(&c->sql, "db", KORE_PGSQL_ASYNC)) {
+		if (!kore_pgsql_setup(&d->sql, "db", KORE_PGSQL_ASYNC)) {
 			/* No free connection yet: Kore wakes us later. */
-			if (c->sql.state == KORE_PGSQL_STATE_INIT)
+			if (d->sql.state == KORE_PGSQL_STATE_INIT)
 				return (IS_PENDING);
-			db_record_error(c);
-			is_db_cleanup(&c->sql);
-			c->db_state = IS_FAILED;
+			db_record_error(d);
+			is_db_cleanup(&d->sql);
+			d->state = IS_FAILED;
 			db_wake_next();
 			return (IS_FAILED);
 		}
-		is_db_check_idle(&c->sql);
-		c->db_started = 1;
-		c->db_holds = 1;
+		is_db_check_idle(&d->sql);
+		d->started = 1;
+		d->holds = 1;
 		db_in_use++;
 		db_wake_next();
-		for (i = 0; i < c->db_nparams; i++) {
-			lengths[i] = c->db_params[i] ?
-			    (int)strlen(c->db_params[i]) : 0;
+		for (i = 0; i < d->nparams; i++) {
+			values[i] = d->params[i];
+			lengths[i] = d->params[i] ? (int)strlen(d->params[i]) : 0;
 			formats[i] = 0;
 		}
-		if (!kore_pgsql_query_param_fields(&c->sql, c->db_query, 0,
-		    c->db_nparams, (const char **)c->db_params, lengths,
-		    formats)) {
-			db_record_error(c);
-			is_db_release(c);
-			c->db_state = IS_FAILED;
+		if (!kore_pgsql_query_param_fields(&d->sql, d->query, 0,
+		    d->nparams, values, lengths, formats)) {
+			db_record_error(d);
+			db_giveback(d);
+			d->state = IS_FAILED;
 			return (IS_FAILED);
 		}
 		return (IS_PENDING);
 	}
 	for (;;) {
-		switch (c->sql.state) {
+		switch (d->sql.state) {
 		case KORE_PGSQL_STATE_WAIT:
 			return (IS_PENDING);
 		case KORE_PGSQL_STATE_RESULT:
-			db_read_result(c);
-			kore_pgsql_continue(&c->sql);
+			db_read_result(d);
+			kore_pgsql_continue(&d->sql);
 			break;
 		case KORE_PGSQL_STATE_COMPLETE:
-			is_db_release(c);
-			c->db_state = IS_DONE;
+			db_giveback(d);
+			d->state = IS_DONE;
 			return (IS_DONE);
 		case KORE_PGSQL_STATE_ERROR:
-			db_record_error(c);
-			is_db_release(c);
-			c->db_state = IS_FAILED;
+			db_record_error(d);
+			db_giveback(d);
+			d->state = IS_FAILED;
 			return (IS_FAILED);
 		default:
-			kore_pgsql_continue(&c->sql);
+			kore_pgsql_continue(&d->sql);
 			break;
 		}
 	}
 }
 
-/* The result as JSON, owned by the caller; NULL when there is none. */
-cJSON *
-is_db_json(struct is_ctx *c)
+int
+is_db_state(struct is_ctx *c)
 {
-	if (c->db_value == NULL)
+	struct db_call	*d = is_ctx_part_find(c, &db_part);
+
+	return (d != NULL ? d->state : IS_FAILED);
+}
+
+const char *
+is_db_value(struct is_ctx *c)
+{
+	struct db_call	*d = is_ctx_part_find(c, &db_part);
+
+	return (d != NULL && d->state == IS_DONE ? d->value : NULL);
+}
+
+const cJSON *
+is_db_doc(struct is_ctx *c)
+{
+	struct db_call	*d = is_ctx_part_find(c, &db_part);
+
+	if (d == NULL || d->state != IS_DONE || d->value == NULL)
 		return (NULL);
-	return (cJSON_Parse(c->db_value));
+	if (!d->parsed) {
+		d->doc = cJSON_Parse(d->value);
+		d->parsed = 1;
+	}
+	return (d->doc);
+}
+
+const char *
+is_db_refusal(struct is_ctx *c)
+{
+	return (is_json_str(is_db_doc(c), "error"));
+}
+
+void
+is_db_set_result(struct is_ctx *c, const char *value, int state)
+{
+	struct db_call	*d = is_ctx_part(c, &db_part);
+
+	db_reset(d);
+	d->ctx = c;
+	d->value = value != NULL ? is_strdup(value) : NULL;
+	d->state = state;
 }
 
 /* Maps a failed query to a problem: constraint violations are the client's. */
 int
 is_db_fail_reply(struct http_request *req, struct is_ctx *c)
 {
-	if (strcmp(c->db_sqlstate, "23505") == 0)
+	struct db_call	*d = is_ctx_part(c, &db_part);
+	const char	*st = d->sqlstate;
+
+	if (strcmp(st, "23505") == 0)
 		return (is_reply_problem(req, "conflict", NULL));
-	if (strncmp(c->db_sqlstate, "23", 2) == 0 ||
-	    strncmp(c->db_sqlstate, "22", 2) == 0)
+	if (strncmp(st, "23", 2) == 0 || strncmp(st, "22", 2) == 0)
 		return (is_reply_problem(req, "validation", NULL));
 	/*
 	 * Worth retrying: serialization failures and deadlocks, lost
 	 * connections (08, or no state at all), the server out of resources
 	 * (53) or ending sessions (57: shutdown, terminated, timed out).
 	 */
-	if (strcmp(c->db_sqlstate, "40001") == 0 ||
-	    strcmp(c->db_sqlstate, "40P01") == 0 ||
-	    strncmp(c->db_sqlstate, "08", 2) == 0 ||
-	    strncmp(c->db_sqlstate, "53", 2) == 0 ||
-	    strncmp(c->db_sqlstate, "57", 2) == 0 || c->db_sqlstate[0] == '\0')
+	if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 ||
+	    strncmp(st, "08", 2) == 0 || strncmp(st, "53", 2) == 0 ||
+	    strncmp(st, "57", 2) == 0 || st[0] == '\0')
 		return (is_reply_problem(req, "service-unavailable", NULL));
 	return (is_reply_problem(req, "internal", NULL));
+}
+
+/* Answers a refusal document {"error", "detail", "errors"}. */
+static int
+db_reply_refusal(struct http_request *req, const cJSON *doc)
+{
+	cJSON	*errors;
+
+	errors = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(doc,
+	    "errors"), 1);
+	return (is_reply_problem_errors(req, is_json_str(doc, "error"),
+	    is_json_str(doc, "detail"), errors));
 }
 
 /*
@@ -337,28 +437,20 @@ is_db_fail_reply(struct http_request *req, struct is_ctx *c)
 int
 is_db_reply(struct http_request *req, struct is_ctx *c, int ok)
 {
-	cJSON		*doc, *errors;
-	const char	*code, *detail;
-	int		 rc;
+	const cJSON	*doc;
 
-	if (c->db_state == IS_FAILED)
+	if (is_db_state(c) != IS_DONE)
 		return (is_db_fail_reply(req, c));
-	if ((doc = is_db_json(c)) == NULL) {
+	if ((doc = is_db_doc(c)) == NULL) {
 		if (ok == 204)
 			return (is_reply_empty(req, 204));
 		return (is_reply_problem(req, "not-found", NULL));
 	}
-	if ((code = is_json_str(doc, "error")) != NULL) {
-		detail = is_json_str(doc, "detail");
-		errors = cJSON_DetachItemFromObject(doc, "errors");
-		rc = is_reply_problem_errors(req, code, detail, errors);
-		cJSON_Delete(doc);
-		return (rc);
-	}
-	cJSON_Delete(doc);
+	if (is_json_str(doc, "error") != NULL)
+		return (db_reply_refusal(req, doc));
 	if (ok == 204)
 		return (is_reply_empty(req, 204));
-	return (is_reply_json(req, ok, c->db_value));
+	return (is_reply_json(req, ok, is_db_value(c)));
 }
 
 /*
@@ -370,16 +462,15 @@ is_db_reply(struct http_request *req, struct is_ctx *c, int ok)
 cJSON *
 is_db_result(struct http_request *req, struct is_ctx *c)
 {
-	cJSON	*doc;
+	const cJSON	*doc;
 
-	if (c->db_state == IS_FAILED || (doc = is_db_json(c)) == NULL) {
+	if (is_db_state(c) != IS_DONE || (doc = is_db_doc(c)) == NULL) {
 		is_db_fail_reply(req, c);
 		return (NULL);
 	}
 	if (is_json_str(doc, "error") != NULL) {
-		cJSON_Delete(doc);
-		is_db_reply(req, c, 200);
+		db_reply_refusal(req, doc);
 		return (NULL);
 	}
-	return (doc);
+	return (cJSON_Duplicate(doc, 1));
 }

@@ -1,35 +1,35 @@
 /*
  * /healthz (the process answers and its database is reachable), /readyz
  * (same check, for orchestrators) and /metrics (Prometheus text). Every
- * service routes these under /api/v1/<service>/.
+ * service routes these under /api/v1/<service>/. /bench/hello is the
+ * nginx -> Kore baseline of tests/bench, answered only when the bench
+ * scripts turn bench.routes on.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "iskore.h"
+#include "db.h"
+#include "reply.h"
+#include "service.h"
+#include "iscommon/config.h"
 #include "iscommon/metrics.h"
-
-int	is_healthz(struct http_request *);
-int	is_readyz(struct http_request *);
-int	is_metrics(struct http_request *);
 
 static int	db_check(struct http_request *);
 
 static int
 db_check(struct http_request *req)
 {
-	struct is_ctx	*c;
+	struct is_ctx	*c = is_ctx_get(req);
 	cJSON		*doc;
 	int		 ok;
 
-	c = is_ctx_get(req);
-	if (c->phase == 0) {
+	if (!c->entered) {
+		c->entered = 1;
 		is_db_begin(req, c, "SELECT 1", 0, NULL);
-		c->phase = 1;
 	}
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (KORE_RESULT_RETRY);
-	ok = c->db_state == IS_DONE;
+	ok = is_db_state(c) == IS_DONE;
 	doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "service", is_service_name());
 	cJSON_AddStringToObject(doc, "status", ok ? "ok" : "degraded");
@@ -63,12 +63,16 @@ is_metrics(struct http_request *req)
 	return (rc);
 }
 
-int	is_hello(struct http_request *);
-
-/* The nginx -> Kore baseline of tests/bench: no auth, no database. */
+/* No authentication, no database: what nginx -> Kore costs alone. */
 int
 is_hello(struct http_request *req)
 {
+	static int	enabled = -1;
+
+	if (enabled == -1)
+		enabled = is_config_int("bench.routes", 0) == 1;
+	if (!enabled)
+		return (is_reply_problem(req, "not-found", NULL));
 	http_response_header(req, "content-type", "text/plain");
 	http_response(req, 200, "hello\n", 6);
 	return (KORE_RESULT_OK);

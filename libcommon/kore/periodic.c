@@ -11,7 +11,8 @@
 
 #include <libpq-fe.h>
 
-#include "iskore.h"
+#include "db.h"
+#include "service.h"
 #include "iscommon/log.h"
 #include "iscommon/strutil.h"
 

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iskore.h"
+#include "ctx.h"
+#include "endpoint.h"
+#include "reply.h"
 #include "iscommon/config.h"
 #include "iscommon/log.h"
 #include "iscommon/metrics.h"
@@ -21,10 +23,12 @@ finish(struct http_request *req, int status)
 
 	c = is_ctx_get(req);
 	http_response_header(req, "x-request-id", c->request_id);
-	http_response_header(req, "cache-control", "no-store");
+	/* Kore 4.1 adds a header once more when it is set twice. */
+	http_response_header(req, "cache-control",
+	    c->cache_control != NULL ? c->cache_control : "no-store");
 	ms = (double)(kore_time_ms() - c->start_ms);
-	is_metrics_observe(req->hdlr != NULL ? req->hdlr->func : req->path,
-	    status, ms);
+	is_metrics_observe(c->ep != NULL ? c->ep->name : req->hdlr != NULL ?
+	    req->hdlr->func : req->path, status, ms);
 	/*
 	 * nginx keeps the full access log; a service logs the requests worth
 	 * a look (errors, slow ones), unless log.access = all.
@@ -33,6 +37,12 @@ finish(struct http_request *req, int status)
 	    strcmp(is_config_get("log.access", "errors"), "all") == 0)
 		is_log_access(c->request_id, http_method_text(req->method),
 		    req->path, status, ms);
+}
+
+void
+is_reply_cache_control(struct http_request *req, const char *value)
+{
+	is_ctx_get(req)->cache_control = value;
 }
 
 int

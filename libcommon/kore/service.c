@@ -1,14 +1,17 @@
 /*
  * Start-up shared by every service module. Kore calls the module's init in
  * each worker; kore_parent_configure runs once in the parent before the
- * workers fork, which is where the shared metrics table is mapped.
+ * workers fork, which is where the shared metrics table is mapped and the
+ * endpoint declarations are checked against the routes.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <kore/seccomp.h>
 
-#include "iskore.h"
+#include "db.h"
+#include "endpoint.h"
+#include "service.h"
 #include "iscommon/config.h"
 #include "iscommon/generation.h"
 #include "iscommon/log.h"
@@ -47,6 +50,8 @@ KORE_SECCOMP_FILTER("iscommon",
 );
 
 struct is_jwt_keys	is_keys;
+static int		 service_init(const struct is_service *);
+
 static const char	*service_name = "is";
 static char		*service_conninfo;
 
@@ -64,6 +69,7 @@ kore_parent_configure(int argc, char **argv)
 	if (is_metrics_init(is_config_get("service.name", "is")) == -1 ||
 	    is_gen_init() == -1)
 		kore_log(LOG_ERR, "shared memory unavailable");
+	is_endpoints_check();
 }
 
 const char *
@@ -87,8 +93,17 @@ log_flush_timer(void *arg, u_int64_t now)
 	is_log_flush();
 }
 
+/* Every module's init function (the Kore config's "load" line). */
 int
-is_service_init(const struct is_service *svc)
+is_module_init(int state)
+{
+	if (state == KORE_MODULE_UNLOAD)
+		return (KORE_RESULT_OK);
+	return (service_init(&is_this_service));
+}
+
+static int
+service_init(const struct is_service *svc)
 {
 	const char	*path, *conninfo;
 	char		 key[64], *named;

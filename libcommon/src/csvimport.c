@@ -20,7 +20,7 @@ static const char *const degrees[] = { "bachelor", "master", "phd",
 static const char *const sexes[] = { "male", "female", NULL };
 
 /* Columns of the student import; the header line names them. */
-static const struct is_field student_row[] = {
+const struct is_field is_csv_student_columns[] = {
 	{ "student_id", IS_F_STRING, 1, 4, 20, "^[A-Za-z0-9]+$", NULL },
 	{ "family_name", IS_F_STRING, 1, 1, 80, NULL, NULL },
 	{ "given_name", IS_F_STRING, 1, 1, 80, NULL, NULL },
@@ -138,7 +138,8 @@ int
 is_csv_students(const char *data, size_t len, cJSON **rows,
     cJSON **rejected, const char **why)
 {
-	return (is_csv_import(data, len, student_row, rows, rejected, why));
+	return (is_csv_import(data, len, is_csv_student_columns, rows,
+	    rejected, why));
 }
 
 int

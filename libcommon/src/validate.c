@@ -27,16 +27,38 @@ add_error(cJSON *errors, const char *field, const char *message)
 	cJSON_AddItemToArray(errors, e);
 }
 
+/*
+ * Patterns are the constant strings of field tables: each is compiled once
+ * and kept. Validation runs on a worker's event loop (one thread).
+ */
+#define PATTERN_CACHE	64
+
+static struct {
+	const char	*pattern;
+	regex_t		 re;
+} patterns[PATTERN_CACHE];
+static int	npatterns;
+
 static int
 matches(const char *pattern, const char *value)
 {
 	regex_t	re;
-	int	rc;
+	int	i, rc;
 
+	for (i = 0; i < npatterns; i++) {
+		if (patterns[i].pattern == pattern ||
+		    strcmp(patterns[i].pattern, pattern) == 0)
+			return (regexec(&patterns[i].re, value, 0, NULL, 0) == 0);
+	}
 	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
 		return (0);
 	rc = regexec(&re, value, 0, NULL, 0);
-	regfree(&re);
+	if (npatterns < PATTERN_CACHE) {
+		patterns[npatterns].pattern = pattern;
+		patterns[npatterns].re = re;
+		npatterns++;
+	} else
+		regfree(&re);
 	return (rc == 0);
 }
 

@@ -1,8 +1,8 @@
 /*
  * The attendance service: timetable, QR check-in, leave, corrections,
- * rates, reports and warnings. Most rules live in the SQL functions of
- * deploy/migrations/007-010; this side verifies tokens and QR codes,
- * validates input and sniffs uploads.
+ * rates, reports and warnings. Most rules live in its SQL functions
+ * (sql/functions/); this side verifies tokens and QR codes, validates
+ * input and sniffs uploads. Endpoints: routes.h.
  */
 #ifndef ATTENDANCE_H
 #define ATTENDANCE_H

@@ -9,15 +9,12 @@
 #include "iscommon/log.h"
 #include "attendance.h"
 
-int	is_attendance_init(int);
-int	atte_root(struct http_request *);
-
 static int	attendance_service_init(void);
 
 struct is_batch	*att_checkin_batch;
 
-static const struct is_service service = { "attendance", 0,
-    attendance_service_init };
+const struct is_service		is_this_service = { "attendance", 0,
+				    attendance_service_init };
 
 static int
 attendance_service_init(void)
@@ -34,23 +31,4 @@ attendance_service_init(void)
 	is_periodic_add("warnings", "SELECT attendance.warnings_sweep()",
 	    att_conf.warnings_interval);
 	return (0);
-}
-
-int
-is_attendance_init(int state)
-{
-	if (state == KORE_MODULE_UNLOAD)
-		return (KORE_RESULT_OK);
-	return (is_service_init(&service));
-}
-
-/* Anything else under /api/v1/attendance/ needs a token, then is 404. */
-int
-atte_root(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-
-	if (is_authenticate(req, c, 0) == -1)
-		return (KORE_RESULT_OK);
-	return (is_reply_problem(req, "not-found", NULL));
 }

@@ -1,6 +1,7 @@
 /*
  * Module start-up for auth: common init, then this service's settings and
- * the dummy hash that keeps logins for unknown accounts as slow as real ones.
+ * the dummy hash that keeps logins for unknown accounts as slow as real
+ * ones; and the service's endpoint tables (routes.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +12,20 @@
 #include "auth.h"
 #include "routes.h"
 
-int	is_auth_init(int);
-
 char			*auth_dummy_hash;
 
 static int	auth_service_init(void);
 
-static const struct is_service service = { "auth", 1, auth_service_init };
+const struct is_service		is_this_service = { "auth", 1,
+				    auth_service_init };
+
+const struct is_endpoint *const	is_service_endpoints[] = {
+	auth_session_endpoints,
+	auth_code_endpoints,
+	auth_admin_endpoints,
+	auth_wechat_endpoints,
+	NULL
+};
 
 static int
 auth_service_init(void)
@@ -36,12 +44,4 @@ auth_service_init(void)
 	if (auth_dummy_hash == NULL)
 		return (-1);
 	return (0);
-}
-
-int
-is_auth_init(int state)
-{
-	if (state == KORE_MODULE_UNLOAD)
-		return (KORE_RESULT_OK);
-	return (is_service_init(&service));
 }

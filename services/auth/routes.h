@@ -1,26 +1,40 @@
-/* Handlers and helpers shared by the auth route files. */
+/*
+ * Auth endpoints, declared per area (endpoint.h):
+ *   routes_session.c  login, refresh, logout, sessions, /me, password
+ *   routes_codes.c    email and mobile binding, password recovery
+ *   routes_admin.c    student import, staff accounts
+ *   routes_wechat.c   WeChat binding, scan login, mini-program login
+ * and what they share: password hashing in tasks (tasks.c), tokens, the
+ * /me cache (me_cache.c).
+ */
 #ifndef AUTH_ROUTES_H
 #define AUTH_ROUTES_H
 
 #include "iskore.h"
 
+#define AUTH_PREFIX	"/api/v1/auth/"
+
 extern char	*auth_dummy_hash;
 
-/* Task bodies (tasks.c): scrypt off the event loop. */
-int	auth_task_verify(struct kore_task *);
-int	auth_task_hash(struct kore_task *);
+extern const struct is_endpoint	auth_session_endpoints[];
+extern const struct is_endpoint	auth_code_endpoints[];
+extern const struct is_endpoint	auth_admin_endpoints[];
+extern const struct is_endpoint	auth_wechat_endpoints[];
+
+/* Task bodies (tasks.c): scrypt off the event loop. The verify task
+ * answers "1" for a match. */
 void	auth_begin_verify(struct http_request *, struct is_ctx *,
 	    const char *password, const char *hash);
 void	auth_begin_hash(struct http_request *, struct is_ctx *,
 	    const char *password);
 
-/* Answers with a new access token (and refresh token when given). */
+/* Answers the claims document of the last query as tokens (with the
+ * refresh token when given); a refusal is answered as a problem. */
 int	auth_reply_tokens(struct http_request *, struct is_ctx *,
 	    const char *refresh_token, int status);
-/* A fresh refresh token in *token and its stored hash in hash. */
-int	auth_new_refresh(struct is_ctx *, char **token, char hash[65]);
+/* A fresh refresh token (kept with the request) and its stored hash. */
+int	auth_new_refresh(struct is_ctx *, const char **token, char hash[65]);
 int	auth_reply_weak_password(struct http_request *, const char *);
-char	*auth_num(struct is_ctx *, long);
 
 /* me_cache.c: /me answers cached per session; auth_changed(sub) after any
  * change to an account (NULL: possibly any account). */

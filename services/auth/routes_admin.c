@@ -1,6 +1,7 @@
 /*
  * Administration: student import from CSV (per-row report, idempotent
  * re-import) and staff accounts with roles and scopes. Admin role only.
+ * Both hash the initial password in a task first, then make one query.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,16 +10,12 @@
 #include "routes.h"
 #include "iscommon/csvimport.h"
 
-int	auth_admin_import(struct http_request *);
-int	auth_admin_staff(struct http_request *);
+static const char *const	admin_only[] = { "admin", NULL };
+static const char *const	staff_roles[] = { "teacher", "counsellor",
+				    "secretary", "io", "finance", "leader",
+				    "admin", NULL };
 
-#define IMPORT_MAX	(2 * 1024 * 1024)
-
-static const char *const admin_only[] = { "admin", NULL };
-static const char *const staff_roles[] = { "teacher", "counsellor",
-    "secretary", "io", "finance", "leader", "admin", NULL };
-
-static const struct is_field staff_spec[] = {
+static const struct is_field	staff_spec[] = {
 	{ "staff_id", IS_F_STRING, 1, 4, 20, "^[A-Za-z0-9]+$", NULL },
 	{ "family_name", IS_F_STRING, 1, 1, 80, NULL, NULL },
 	{ "given_name", IS_F_STRING, 1, 1, 80, NULL, NULL },
@@ -28,108 +25,91 @@ static const struct is_field staff_spec[] = {
 	IS_FIELDS_END
 };
 
-static const char *const sql_import =
-    "SELECT auth.import_students($1::jsonb, $2, $3::uuid, $4, $5)";
-static const char *const sql_staff =
-    "SELECT auth.staff_upsert($1::jsonb, $2, $3::uuid, $4, $5)";
-
-struct import_state {
-	cJSON	*rows;
-	cJSON	*rejected;
+/*
+ * What each endpoint stores once the initial password is hashed: its SQL
+ * takes $1 what (jsonb), $2 the hash, $3 the actor, $4 the request ID and
+ * $5 the client type.
+ */
+struct admin_write {
+	const char	*sql;
+	const char	*(*what)(struct is_ctx *);
+	int		(*reply)(struct http_request *, struct is_ctx *);
 };
 
-static void
-import_state_free(void *p)
-{
-	struct import_state	*st = p;
+static int	hash_initial(struct http_request *);
+static int	store(struct http_request *);
+static int	answer(struct http_request *);
 
-	cJSON_Delete(st->rows);
-	cJSON_Delete(st->rejected);
-	free(st);
-}
+enum { ADMIN_HASH, ADMIN_STORE, ADMIN_ANSWER, ADMIN_STATES };
 
-/* Merges the parser's rejections with the database's into one report. */
+static struct http_state	admin_states[] = {
+	KORE_HTTP_STATE(hash_initial),
+	KORE_HTTP_STATE(store),
+	KORE_HTTP_STATE(answer),
+};
+
 static int
-import_reply(struct http_request *req, struct is_ctx *c,
-    struct import_state *st)
+admin_run(struct http_request *req)
 {
-	cJSON	*doc, *dbrej, *item;
-
-	if (c->db_state == IS_FAILED || (doc = is_db_json(c)) == NULL)
-		return (is_db_fail_reply(req, c));
-	dbrej = cJSON_DetachItemFromObject(doc, "rejected");
-	while (dbrej != NULL && cJSON_GetArraySize(dbrej) > 0) {
-		item = cJSON_DetachItemFromArray(dbrej, 0);
-		cJSON_AddItemToArray(st->rejected, item);
-	}
-	cJSON_Delete(dbrej);
-	cJSON_AddItemToObject(doc, "rejected", st->rejected);
-	st->rejected = NULL;
-	return (is_reply_obj(req, 200, doc));
-}
-
-int
-auth_admin_import(struct http_request *req)
-{
-	struct is_ctx		*c = is_ctx_get(req);
-	struct import_state	*st = c->user;
-	const char		*ctype, *why;
-	char			*raw, *rows;
-	size_t			 len;
-	int			 rc;
-
-	switch (c->phase) {
-	case 0:
-		if (is_enter(req, c, 0, admin_only, NULL) == -1)
-			return (KORE_RESULT_OK);
-		if (!http_request_header(req, "content-type", &ctype) ||
-		    strncasecmp(ctype, "text/csv", 8) != 0)
-			return (is_reply_problem(req, "unsupported-media-type",
-			    "send text/csv"));
-		rc = is_read_raw(req, &raw, &len, IMPORT_MAX);
-		if (rc == -2)
-			return (is_reply_problem(req, "payload-too-large",
-			    NULL));
-		if (rc == -1)
-			return (is_reply_problem(req, "bad-request", NULL));
-		st = calloc(1, sizeof(*st));
-		c->user = st;
-		c->user_free = import_state_free;
-		rc = is_csv_students(raw, len, &st->rows, &st->rejected, &why);
-		free(raw);
-		if (rc == -1)
-			return (is_reply_problem(req, "import-invalid", why));
-		auth_begin_hash(req, c, auth_conf.initial_password);
-		c->phase = 1;
-		/* FALLTHROUGH */
-	case 1:
-		if (is_task_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if (c->task_state == IS_FAILED)
-			return (is_reply_problem(req, "internal", NULL));
-		rows = cJSON_PrintUnformatted(st->rows);
-		is_db_begin(req, c, sql_import, 5, (const char *[]){ rows,
-		    c->task_out, c->claims.sub, c->request_id,
-		    is_client_type(req) });
-		cJSON_free(rows);
-		c->phase = 2;
-		/* FALLTHROUGH */
-	case 2:
-		if (is_db_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		auth_changed(NULL);
-		return (import_reply(req, c, st));
-	}
-	return (is_reply_problem(req, "internal", NULL));
+	return (http_state_run(admin_states, ADMIN_STATES, req));
 }
 
 static int
-check_staff_lists(struct http_request *req, cJSON *body)
+hash_initial(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+
+	auth_begin_hash(req, c, auth_conf.initial_password);
+	req->fsm_state = ADMIN_STORE;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+store(struct http_request *req)
+{
+	struct is_ctx			*c = is_ctx_get(req);
+	const struct admin_write	*w = c->ep->data;
+	const char			*hash;
+
+	if (is_task_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((hash = is_task_output(c)) == NULL) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	is_db_begin(req, c, w->sql, 5, (const char *[]){ w->what(c), hash,
+	    c->claims.sub, c->request_id, is_client_type(req) });
+	req->fsm_state = ADMIN_ANSWER;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+answer(struct http_request *req)
+{
+	struct is_ctx			*c = is_ctx_get(req);
+	const struct admin_write	*w = c->ep->data;
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	auth_changed(NULL);
+	w->reply(req, c);
+	return (HTTP_STATE_COMPLETE);
+}
+
+static int
+staff_reply(struct http_request *req, struct is_ctx *c)
+{
+	return (is_db_reply(req, c, 200));
+}
+
+/* Roles are staff roles, students are student IDs. */
+static int
+staff_check(struct http_request *req, struct is_ctx *c)
 {
 	const cJSON	*item;
 	int		 i, ok;
 
-	cJSON_ArrayForEach(item, cJSON_GetObjectItem(body, "roles")) {
+	cJSON_ArrayForEach(item, cJSON_GetObjectItem(c->body, "roles")) {
 		ok = 0;
 		for (i = 0; cJSON_IsString(item) && staff_roles[i]; i++)
 			ok |= strcmp(staff_roles[i], item->valuestring) == 0;
@@ -139,7 +119,7 @@ check_staff_lists(struct http_request *req, cJSON *body)
 			return (-1);
 		}
 	}
-	cJSON_ArrayForEach(item, cJSON_GetObjectItem(body, "students")) {
+	cJSON_ArrayForEach(item, cJSON_GetObjectItem(c->body, "students")) {
 		if (!cJSON_IsString(item) || strlen(item->valuestring) > 20) {
 			is_reply_problem(req, "validation",
 			    "students: student IDs expected");
@@ -149,37 +129,24 @@ check_staff_lists(struct http_request *req, cJSON *body)
 	return (0);
 }
 
-int
-auth_admin_staff(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-	char		*json;
+static const struct admin_write	import_write = {
+	"SELECT auth.import_students($1::jsonb, $2, $3::uuid, $4, $5)",
+	is_csv_rows_json, is_csv_reply
+};
 
-	switch (c->phase) {
-	case 0:
-		if (is_enter(req, c, 0, admin_only, staff_spec) == -1 ||
-		    check_staff_lists(req, c->body) == -1)
-			return (KORE_RESULT_OK);
-		auth_begin_hash(req, c, auth_conf.initial_password);
-		c->phase = 1;
-		/* FALLTHROUGH */
-	case 1:
-		if (is_task_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if (c->task_state == IS_FAILED)
-			return (is_reply_problem(req, "internal", NULL));
-		json = cJSON_PrintUnformatted(c->body);
-		is_db_begin(req, c, sql_staff, 5, (const char *[]){ json,
-		    c->task_out, c->claims.sub, c->request_id,
-		    is_client_type(req) });
-		cJSON_free(json);
-		c->phase = 2;
-		/* FALLTHROUGH */
-	case 2:
-		if (is_db_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		auth_changed(NULL);
-		return (is_db_reply(req, c, 200));
-	}
-	return (is_reply_problem(req, "internal", NULL));
-}
+static const struct admin_write	staff_write = {
+	"SELECT auth.staff_upsert($1::jsonb, $2, $3::uuid, $4, $5)",
+	is_body_text, staff_reply
+};
+
+const struct is_endpoint	auth_admin_endpoints[] = {
+	{ .name = "students_import",
+	  .route = AUTH_PREFIX "admin/students/import",
+	  .method = HTTP_METHOD_POST, .roles = admin_only,
+	  .csv = is_csv_student_columns, .handler = admin_run,
+	  .data = &import_write },
+	{ .name = "staff_upsert", .route = AUTH_PREFIX "admin/staff",
+	  .method = HTTP_METHOD_POST, .roles = admin_only, .body = staff_spec,
+	  .check = staff_check, .handler = admin_run, .data = &staff_write },
+	IS_ENDPOINTS_END
+};

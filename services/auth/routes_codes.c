@@ -4,6 +4,10 @@
  * as an HMAC bound to purpose and account, valid code_ttl seconds, for
  * code_max_attempts tries, with a resend cooldown. Comparison is constant
  * time, in C, after the database has counted the attempt.
+ *
+ * Sending a code is one query (code_send); confirming one is a state
+ * machine: take an attempt and compare, hash the new password (recovery
+ * only), consume the code.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,288 +16,340 @@
 #include "auth.h"
 #include "routes.h"
 
-int	auth_email_start(struct http_request *);
-int	auth_mobile_start(struct http_request *);
-int	auth_email_confirm(struct http_request *);
-int	auth_mobile_confirm(struct http_request *);
-int	auth_recover_start(struct http_request *);
-int	auth_recover_finish(struct http_request *);
-
 #define EMAIL_PATTERN	"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$"
 #define MOBILE_PATTERN	"^1[3-9][0-9]{9}$"
 #define CODE_PATTERN	"^[0-9]{6}$"
+#define LOGIN_PATTERN	"^[A-Za-z0-9]+$"
 
-static const char *const channels[] = { "email", "mobile", NULL };
+static const char *const	channels[] = { "email", "mobile", NULL };
 
-static const struct is_field email_spec[] = {
+static const struct is_field	email_spec[] = {
 	{ "email", IS_F_STRING, 0, 6, 120, EMAIL_PATTERN, NULL },
 	IS_FIELDS_END
 };
-static const struct is_field mobile_spec[] = {
+static const struct is_field	mobile_spec[] = {
 	{ "mobile", IS_F_STRING, 1, 11, 11, MOBILE_PATTERN, NULL },
 	IS_FIELDS_END
 };
-static const struct is_field confirm_spec[] = {
+static const struct is_field	confirm_spec[] = {
 	{ "code", IS_F_STRING, 1, 6, 6, CODE_PATTERN, NULL },
 	IS_FIELDS_END
 };
-static const struct is_field recover_start_spec[] = {
-	{ "account", IS_F_STRING, 1, 4, 20, "^[A-Za-z0-9]+$", NULL },
+static const struct is_field	recover_start_spec[] = {
+	{ "account", IS_F_STRING, 1, 4, 20, LOGIN_PATTERN, NULL },
 	{ "channel", IS_F_STRING, 1, 0, 0, NULL, channels },
 	IS_FIELDS_END
 };
-static const struct is_field recover_finish_spec[] = {
-	{ "account", IS_F_STRING, 1, 4, 20, "^[A-Za-z0-9]+$", NULL },
+static const struct is_field	recover_finish_spec[] = {
+	{ "account", IS_F_STRING, 1, 4, 20, LOGIN_PATTERN, NULL },
 	{ "channel", IS_F_STRING, 1, 0, 0, NULL, channels },
 	{ "code", IS_F_STRING, 1, 6, 6, CODE_PATTERN, NULL },
 	{ "new_password", IS_F_STRING, 1, 1, 256, NULL, NULL },
 	IS_FIELDS_END
 };
 
-static const char *const sql_code_issue =
+static const char *const	sql_code_issue =
     "SELECT auth.code_issue($1::uuid, $2, $3, $4, $5, $6::int, $7::int, "
     "$8::int, $9, $10, $11, $12)";
-static const char *const sql_code_attempt =
+static const char *const	sql_code_attempt =
     "SELECT auth.code_attempt($1, $2)";
-static const char *const sql_code_consume =
+static const char *const	sql_code_consume =
     "SELECT auth.code_consume($1::uuid, $2, $3, $4)";
 
-static int	issue_code(struct http_request *, struct is_ctx *,
-		    const char *account_id, const char *login,
-		    const char *purpose, const char *target);
-static int	confirm_code(struct http_request *, struct is_ctx *,
-		    const char *login, const char *purpose, const char *code,
-		    const char *new_password);
+/* What a code is for, as endpoints declare it (.data). */
+enum code_use { CODE_BIND_EMAIL, CODE_BIND_MOBILE, CODE_RECOVER };
+
+static const enum code_use	use_email = CODE_BIND_EMAIL;
+static const enum code_use	use_mobile = CODE_BIND_MOBILE;
+static const enum code_use	use_recover = CODE_RECOVER;
+
+/* A confirmation in progress: whose code, which one it matched. */
+struct code_flow {
+	const char	*login;
+	const char	*purpose;
+	char		 code_id[40];
+};
+
+static const struct is_part	flow_part = { "code",
+				    sizeof(struct code_flow), NULL };
+
+static enum code_use
+code_use(struct is_ctx *c)
+{
+	return (*(const enum code_use *)c->ep->data);
+}
+
+/* The stored purpose: a binding, or a recovery through a channel. */
+static const char *
+code_purpose(struct is_ctx *c)
+{
+	switch (code_use(c)) {
+	case CODE_BIND_EMAIL:
+		return ("bind-email");
+	case CODE_BIND_MOBILE:
+		return ("bind-mobile");
+	case CODE_RECOVER:
+		break;
+	}
+	return (strcmp(is_json_str(c->body, "channel"), "email") == 0 ?
+	    "recover-email" : "recover-mobile");
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending */
+
+static int	send_start(struct http_request *);
+static int	send_answer(struct http_request *);
+
+enum { SEND_START, SEND_ANSWER, SEND_STATES };
+
+static struct http_state	send_states[] = {
+	KORE_HTTP_STATE(send_start),
+	KORE_HTTP_STATE(send_answer),
+};
+
+static int
+send_run(struct http_request *req)
+{
+	return (http_state_run(send_states, SEND_STATES, req));
+}
+
+/* Where a binding code goes: the university address unless any is
+ * allowed, or the number given. -1 when it has answered. */
+static int
+send_target(struct http_request *req, struct is_ctx *c, const char **out)
+{
+	const char	*email;
+	char		 fallback[128];
+
+	if (code_use(c) == CODE_BIND_MOBILE) {
+		*out = is_json_str(c->body, "mobile");
+		return (0);
+	}
+	if (auth_student_email(c->claims.account, auth_conf.email_domain,
+	    fallback, sizeof(fallback)) == -1) {
+		is_reply_problem(req, "internal", NULL);
+		return (-1);
+	}
+	if ((email = is_json_str(c->body, "email")) == NULL)
+		email = fallback;
+	if (!auth_conf.email_any_address && strcasecmp(email, fallback) != 0) {
+		is_reply_problem(req, "validation",
+		    "only the university address may be bound");
+		return (-1);
+	}
+	*out = is_ctx_keep(c, email);
+	return (0);
+}
 
 /* Builds the message, hashes the code and starts auth.code_issue(). */
 static int
-issue_code(struct http_request *req, struct is_ctx *c, const char *account_id,
-    const char *login, const char *purpose, const char *target)
+send_start(struct http_request *req)
 {
-	char	code[8], hash[65], body[512];
-	long	minutes = auth_conf.code_ttl / 60;
+	struct is_ctx	*c = is_ctx_get(req);
+	const char	*login, *target = NULL, *account = NULL, *purpose;
+	char		 code[8], hash[65], body[512];
+	long		 minutes = auth_conf.code_ttl / 60;
 
+	if (code_use(c) == CODE_RECOVER) {
+		login = is_json_str(c->body, "account");
+	} else {
+		login = c->claims.account;
+		account = c->claims.sub;
+		if (send_target(req, c, &target) == -1)
+			return (HTTP_STATE_COMPLETE);
+	}
+	purpose = code_purpose(c);
 	if (is_random_digits(code, 6) == -1 ||
 	    auth_code_hash(auth_conf.token_secret, purpose, login, code,
-	    hash) == -1)
-		return (-1);
+	    hash) == -1) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
 	snprintf(body, sizeof(body),
 	    "您的验证码是 %s，%ld 分钟内有效。\n"
 	    "Your IS System verification code is %s. It is valid for %ld "
 	    "minutes. If you did not ask for it, ignore this message.",
 	    code, minutes, code, minutes);
 	is_db_begin(req, c, sql_code_issue, 12, (const char *[]){
-	    account_id, login, purpose, target, hash,
-	    auth_num(c, auth_conf.code_ttl),
-	    auth_num(c, auth_conf.code_cooldown),
-	    auth_num(c, auth_conf.code_max_attempts),
+	    account, login, purpose, target, hash,
+	    is_ctx_keep_num(c, auth_conf.code_ttl),
+	    is_ctx_keep_num(c, auth_conf.code_cooldown),
+	    is_ctx_keep_num(c, auth_conf.code_max_attempts),
 	    "IS System verification code / 验证码", body, c->request_id,
 	    is_client_type(req) });
+	req->fsm_state = SEND_ANSWER;
+	return (HTTP_STATE_CONTINUE);
+}
+
+/*
+ * A binding tells when a code may be sent again. A recovery always
+ * answers 202: it never tells whether the account exists.
+ */
+static int
+send_answer(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+	char		 retry[32];
+	long		 after;
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if (code_use(c) == CODE_RECOVER) {
+		if (is_db_state(c) != IS_DONE)
+			is_db_fail_reply(req, c);
+		else
+			is_reply_json(req, 202, "{\"status\":\"accepted\"}");
+		return (HTTP_STATE_COMPLETE);
+	}
+	if ((after = is_json_int(is_db_doc(c), "retry_after", 0)) > 0) {
+		snprintf(retry, sizeof(retry), "%ld", after);
+		http_response_header(req, "retry-after", retry);
+	}
+	is_db_reply(req, c, 202);
+	return (HTTP_STATE_COMPLETE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Confirming */
+
+static int	confirm_attempt(struct http_request *);
+static int	confirm_compare(struct http_request *);
+static int	confirm_consume(struct http_request *);
+static int	confirm_answer(struct http_request *);
+
+enum { CONFIRM_ATTEMPT, CONFIRM_COMPARE, CONFIRM_CONSUME, CONFIRM_ANSWER,
+    CONFIRM_STATES };
+
+static struct http_state	confirm_states[] = {
+	KORE_HTTP_STATE(confirm_attempt),
+	KORE_HTTP_STATE(confirm_compare),
+	KORE_HTTP_STATE(confirm_consume),
+	KORE_HTTP_STATE(confirm_answer),
+};
+
+static int
+confirm_run(struct http_request *req)
+{
+	return (http_state_run(confirm_states, CONFIRM_STATES, req));
+}
+
+/* A recovery's new password must meet the policy before any attempt. */
+static int
+recover_check(struct http_request *req, struct is_ctx *c)
+{
+	enum auth_pw_verdict	v;
+
+	v = auth_password_check(is_json_str(c->body, "new_password"),
+	    is_json_str(c->body, "account"), auth_conf.initial_password,
+	    auth_conf.password_min_length);
+	if (v != AUTH_PW_OK) {
+		auth_reply_weak_password(req, auth_password_reason(v));
+		return (-1);
+	}
 	return (0);
 }
 
 static int
-issue_reply(struct http_request *req, struct is_ctx *c, int status)
-{
-	cJSON	*doc;
-	char	 retry[32];
-
-	if (c->db_state == IS_DONE && (doc = is_db_json(c)) != NULL) {
-		if (is_json_int(doc, "retry_after", 0) > 0) {
-			snprintf(retry, sizeof(retry), "%ld",
-			    is_json_int(doc, "retry_after", 0));
-			http_response_header(req, "retry-after", retry);
-		}
-		cJSON_Delete(doc);
-	}
-	return (is_db_reply(req, c, status));
-}
-
-int
-auth_email_start(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-	const char	*email;
-	char		 fallback[128];
-
-	if (c->phase == 0) {
-		if (is_enter(req, c, 0, NULL, email_spec) == -1)
-			return (KORE_RESULT_OK);
-		if (auth_student_email(c->claims.account,
-		    auth_conf.email_domain, fallback, sizeof(fallback)) == -1)
-			return (is_reply_problem(req, "internal", NULL));
-		email = is_json_str(c->body, "email");
-		if (email == NULL)
-			email = fallback;
-		if (!auth_conf.email_any_address &&
-		    strcasecmp(email, fallback) != 0)
-			return (is_reply_problem(req, "validation",
-			    "only the university address may be bound"));
-		if (issue_code(req, c, c->claims.sub, c->claims.account,
-		    "bind-email", email) == -1)
-			return (is_reply_problem(req, "internal", NULL));
-		c->phase = 1;
-	}
-	if (is_db_poll(req, c) == IS_PENDING)
-		return (KORE_RESULT_RETRY);
-	return (issue_reply(req, c, 202));
-}
-
-int
-auth_mobile_start(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-
-	if (c->phase == 0) {
-		if (is_enter(req, c, 0, NULL, mobile_spec) == -1)
-			return (KORE_RESULT_OK);
-		if (issue_code(req, c, c->claims.sub, c->claims.account,
-		    "bind-mobile", is_json_str(c->body, "mobile")) == -1)
-			return (is_reply_problem(req, "internal", NULL));
-		c->phase = 1;
-	}
-	if (is_db_poll(req, c) == IS_PENDING)
-		return (KORE_RESULT_RETRY);
-	return (issue_reply(req, c, 202));
-}
-
-/*
- * Shared second half: take an attempt, compare, then (for recovery, after
- * hashing the new password in a task) consume the code. Phases 1..4.
- */
-static int
-confirm_code(struct http_request *req, struct is_ctx *c, const char *login,
-    const char *purpose, const char *code, const char *new_password)
-{
-	cJSON		*doc;
-	const char	*stored, *id;
-	char		 want[65];
-
-	switch (c->phase) {
-	case 1:
-		is_db_begin(req, c, sql_code_attempt, 2, (const char *[]){
-		    login, purpose });
-		c->phase = 2;
-		/* FALLTHROUGH */
-	case 2:
-		if (is_db_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if ((doc = is_db_result(req, c)) == NULL)
-			return (KORE_RESULT_OK);
-		stored = is_json_str(doc, "hash");
-		id = is_json_str(doc, "id");
-		if (stored == NULL || id == NULL ||
-		    auth_code_hash(auth_conf.token_secret, purpose, login,
-		    code, want) == -1 || !is_secure_streq(want, stored)) {
-			cJSON_Delete(doc);
-			return (is_reply_problem(req, "code-invalid", NULL));
-		}
-		c->user = is_ctx_keep(c, id);
-		cJSON_Delete(doc);
-		if (new_password == NULL) {
-			c->phase = 4;
-			return (confirm_code(req, c, login, purpose, code,
-			    new_password));
-		}
-		auth_begin_hash(req, c, new_password);
-		c->phase = 3;
-		/* FALLTHROUGH */
-	case 3:
-		if (is_task_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if (c->task_state == IS_FAILED)
-			return (is_reply_problem(req, "internal", NULL));
-		c->phase = 4;
-		/* FALLTHROUGH */
-	case 4:
-		is_db_begin(req, c, sql_code_consume, 4, (const char *[]){
-		    c->user, new_password ? c->task_out : NULL, c->request_id,
-		    is_client_type(req) });
-		c->phase = 5;
-		/* FALLTHROUGH */
-	case 5:
-		if (is_db_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		/* Bindings change /me; a recovery ends every session. */
-		auth_changed(new_password == NULL ? c->claims.sub : NULL);
-		return (is_db_reply(req, c, 200));
-	}
-	return (is_reply_problem(req, "internal", NULL));
-}
-
-/* Second half of a binding: the code sent to the address or number. */
-static int
-bind_confirm(struct http_request *req, const char *purpose)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-
-	if (c->phase == 0) {
-		if (is_enter(req, c, 0, NULL, confirm_spec) == -1)
-			return (KORE_RESULT_OK);
-		c->phase = 1;
-	}
-	return (confirm_code(req, c, c->claims.account, purpose,
-	    is_json_str(c->body, "code"), NULL));
-}
-
-int
-auth_email_confirm(struct http_request *req)
-{
-	return (bind_confirm(req, "bind-email"));
-}
-
-int
-auth_mobile_confirm(struct http_request *req)
-{
-	return (bind_confirm(req, "bind-mobile"));
-}
-
-/* Always 202: the answer never tells whether the account exists. */
-int
-auth_recover_start(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-	const char	*purpose;
-
-	if (c->phase == 0) {
-		if (is_read_json(req, c, recover_start_spec) == -1)
-			return (KORE_RESULT_OK);
-		purpose = strcmp(is_json_str(c->body, "channel"), "email") == 0 ?
-		    "recover-email" : "recover-mobile";
-		if (issue_code(req, c, NULL, is_json_str(c->body, "account"),
-		    purpose, NULL) == -1)
-			return (is_reply_problem(req, "internal", NULL));
-		c->phase = 1;
-	}
-	if (is_db_poll(req, c) == IS_PENDING)
-		return (KORE_RESULT_RETRY);
-	if (c->db_state == IS_FAILED)
-		return (is_db_fail_reply(req, c));
-	return (is_reply_json(req, 202, "{\"status\":\"accepted\"}"));
-}
-
-int
-auth_recover_finish(struct http_request *req)
+confirm_attempt(struct http_request *req)
 {
 	struct is_ctx		*c = is_ctx_get(req);
-	enum auth_pw_verdict	 v;
-	const char		*login;
+	struct code_flow	*f = is_ctx_part(c, &flow_part);
 
-	login = c->body ? is_json_str(c->body, "account") : NULL;
-	if (c->phase == 0) {
-		if (is_read_json(req, c, recover_finish_spec) == -1)
-			return (KORE_RESULT_OK);
-		login = is_json_str(c->body, "account");
-		v = auth_password_check(is_json_str(c->body, "new_password"),
-		    login, auth_conf.initial_password,
-		    auth_conf.password_min_length);
-		if (v != AUTH_PW_OK)
-			return (auth_reply_weak_password(req,
-			    auth_password_reason(v)));
-		c->phase = 1;
-	}
-	return (confirm_code(req, c, login,
-	    strcmp(is_json_str(c->body, "channel"), "email") == 0 ?
-	    "recover-email" : "recover-mobile", is_json_str(c->body, "code"),
-	    is_json_str(c->body, "new_password")));
+	f->login = code_use(c) == CODE_RECOVER ?
+	    is_json_str(c->body, "account") : c->claims.account;
+	f->purpose = code_purpose(c);
+	is_db_begin(req, c, sql_code_attempt, 2, (const char *[]){ f->login,
+	    f->purpose });
+	req->fsm_state = CONFIRM_COMPARE;
+	return (HTTP_STATE_CONTINUE);
 }
+
+static int
+confirm_compare(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct code_flow	*f = is_ctx_part(c, &flow_part);
+	cJSON			*doc;
+	const char		*stored, *id;
+	char			 want[65];
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((doc = is_db_result(req, c)) == NULL)
+		return (HTTP_STATE_COMPLETE);
+	stored = is_json_str(doc, "hash");
+	id = is_json_str(doc, "id");
+	if (stored == NULL || id == NULL ||
+	    auth_code_hash(auth_conf.token_secret, f->purpose, f->login,
+	    is_json_str(c->body, "code"), want) == -1 ||
+	    !is_secure_streq(want, stored)) {
+		cJSON_Delete(doc);
+		is_reply_problem(req, "code-invalid", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	snprintf(f->code_id, sizeof(f->code_id), "%s", id);
+	cJSON_Delete(doc);
+	if (code_use(c) == CODE_RECOVER)
+		auth_begin_hash(req, c, is_json_str(c->body, "new_password"));
+	req->fsm_state = CONFIRM_CONSUME;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+confirm_consume(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct code_flow	*f = is_ctx_part(c, &flow_part);
+	const char		*hash = NULL;
+
+	if (code_use(c) == CODE_RECOVER) {
+		if (is_task_poll(req, c) == IS_PENDING)
+			return (HTTP_STATE_RETRY);
+		if ((hash = is_task_output(c)) == NULL) {
+			is_reply_problem(req, "internal", NULL);
+			return (HTTP_STATE_COMPLETE);
+		}
+	}
+	is_db_begin(req, c, sql_code_consume, 4, (const char *[]){
+	    f->code_id, hash, c->request_id, is_client_type(req) });
+	req->fsm_state = CONFIRM_ANSWER;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+confirm_answer(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	/* Bindings change /me; a recovery ends every session. */
+	auth_changed(code_use(c) == CODE_RECOVER ? NULL : c->claims.sub);
+	is_db_reply(req, c, 200);
+	return (HTTP_STATE_COMPLETE);
+}
+
+const struct is_endpoint	auth_code_endpoints[] = {
+	{ .name = "email_start", .route = AUTH_PREFIX "me/email",
+	  .method = HTTP_METHOD_POST, .body = email_spec,
+	  .handler = send_run, .data = &use_email },
+	{ .name = "email_confirm", .route = AUTH_PREFIX "me/email/confirm",
+	  .method = HTTP_METHOD_POST, .body = confirm_spec,
+	  .handler = confirm_run, .data = &use_email },
+	{ .name = "mobile_start", .route = AUTH_PREFIX "me/mobile",
+	  .method = HTTP_METHOD_POST, .body = mobile_spec,
+	  .handler = send_run, .data = &use_mobile },
+	{ .name = "mobile_confirm", .route = AUTH_PREFIX "me/mobile/confirm",
+	  .method = HTTP_METHOD_POST, .body = confirm_spec,
+	  .handler = confirm_run, .data = &use_mobile },
+	{ .name = "recover_start", .route = AUTH_PREFIX "password/recover",
+	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC,
+	  .body = recover_start_spec, .handler = send_run,
+	  .data = &use_recover },
+	{ .name = "recover_finish", .route = AUTH_PREFIX "password/reset",
+	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC,
+	  .body = recover_finish_spec, .check = recover_check,
+	  .handler = confirm_run, .data = &use_recover },
+	IS_ENDPOINTS_END
+};

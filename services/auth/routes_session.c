@@ -14,62 +14,51 @@
 #include "auth.h"
 #include "routes.h"
 #include "iscommon/generation.h"
-#include "iscommon/log.h"
 
-int	auth_login(struct http_request *);
-int	auth_refresh(struct http_request *);
-int	auth_logout(struct http_request *);
-int	auth_me(struct http_request *);
-int	auth_sessions(struct http_request *);
-int	auth_session_revoke(struct http_request *);
-int	auth_password_change(struct http_request *);
+#define SESSIONS	AUTH_PREFIX "sessions/"
 
-static const struct is_field login_spec[] = {
+static const struct is_field	login_spec[] = {
 	{ "account", IS_F_STRING, 1, 1, 64, NULL, NULL },
 	{ "password", IS_F_STRING, 1, 1, 256, NULL, NULL },
 	IS_FIELDS_END
 };
 
-static const struct is_field refresh_spec[] = {
+static const struct is_field	refresh_spec[] = {
 	{ "refresh_token", IS_F_STRING, 1, 16, 128, "^[A-Za-z0-9_-]+$", NULL },
 	IS_FIELDS_END
 };
 
-static const struct is_field password_spec[] = {
+static const struct is_field	password_spec[] = {
 	{ "current_password", IS_F_STRING, 1, 1, 256, NULL, NULL },
 	{ "new_password", IS_F_STRING, 1, 1, 256, NULL, NULL },
 	IS_FIELDS_END
 };
 
-static const char *const sql_login_lookup =
+static const char *const	sql_login_lookup =
     "SELECT auth.login_lookup($1)";
-static const char *const sql_login_finish =
-    "SELECT auth.login_finish($1, $2, $3, $4, $5, $6, NULLIF($7, ''), "
-    "$8::int, $9::int, $10::int, $11)";
-static const char *const sql_refresh =
+static const char *const	sql_login_finish =
+    "SELECT auth.login_finish($1, $2, $3, $4, $5, $6, NULL, $7::int, "
+    "$8::int, $9::int, $10)";
+static const char *const	sql_refresh =
     "SELECT auth.refresh($1, $2, $3::int, $4, $5)";
-static const char *const sql_logout =
-    "SELECT auth.logout($1, $2, $3, $4)";
-static const char *const sql_me = "SELECT auth.me($1, $2)";
-static const char *const sql_sessions = "SELECT auth.sessions_of($1, $2)";
-static const char *const sql_session_revoke =
-    "SELECT auth.session_revoke($1, $2, $3, $4)";
-static const char *const sql_password_of = "SELECT auth.password_of($1)";
-static const char *const sql_password_set =
+static const char *const	sql_me = "SELECT auth.me($1, $2)";
+static const char *const	sql_password_of =
+    "SELECT auth.password_of($1)";
+static const char *const	sql_password_set =
     "SELECT auth.password_set($1, $2, $3, $4, $5)";
 
-/* Formats n into a string that lives as long as the request. */
-char *
-auth_num(struct is_ctx *c, long n)
-{
-	char	buf[32];
+/* What a login, a refresh or a password change carries between steps. */
+struct session_flow {
+	char			 account_id[40];	/* "" when unknown */
+	const char		*refresh;		/* kept */
+	struct is_gen_stamp	 stamp;			/* /me */
+};
 
-	snprintf(buf, sizeof(buf), "%ld", n);
-	return (is_ctx_keep(c, buf));
-}
+static const struct is_part	flow_part = { "session",
+				    sizeof(struct session_flow), NULL };
 
 int
-auth_new_refresh(struct is_ctx *c, char **token, char hash[65])
+auth_new_refresh(struct is_ctx *c, const char **token, char hash[65])
 {
 	char	*t;
 
@@ -97,10 +86,6 @@ auth_reply_weak_password(struct http_request *req, const char *reason)
 	return (is_reply_problem_errors(req, "weak-password", reason, errors));
 }
 
-/*
- * Turns the claims document of the last query into tokens. A refusal
- * document is answered as a problem instead.
- */
 int
 auth_reply_tokens(struct http_request *req, struct is_ctx *c,
     const char *refresh_token, int status)
@@ -130,262 +115,379 @@ auth_reply_tokens(struct http_request *req, struct is_ctx *c,
 	return (is_reply_obj(req, status, out));
 }
 
-int
-auth_login(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-	cJSON		*doc;
-	const char	*hash, *account_id, *ua;
-	char		*refresh, rhash[65], retry[32];
-	long		 locked_for;
+/* ------------------------------------------------------------------ */
+/* Login */
 
-	switch (c->phase) {
-	case 0:
-		if (is_read_json(req, c, login_spec) == -1)
-			return (KORE_RESULT_OK);
-		is_db_begin(req, c, sql_login_lookup, 1, (const char *[]){
-		    is_json_str(c->body, "account") });
-		c->phase = 1;
-		/* FALLTHROUGH */
-	case 1:
-		if (is_db_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if ((doc = is_db_result(req, c)) == NULL)
-			return (KORE_RESULT_OK);
-		locked_for = is_json_int(doc, "locked_for", 0);
-		if (locked_for > 0) {
-			cJSON_Delete(doc);
-			snprintf(retry, sizeof(retry), "%ld", locked_for);
-			http_response_header(req, "retry-after", retry);
-			return (is_reply_problem(req, "account-locked", NULL));
-		}
-		hash = is_json_str(doc, "hash");
-		account_id = is_json_str(doc, "account_id");
-		c->user = is_ctx_keep(c, account_id ? account_id : "");
-		auth_begin_verify(req, c, is_json_str(c->body, "password"),
-		    hash ? hash : auth_dummy_hash);
-		cJSON_Delete(doc);
-		c->phase = 2;
-		/* FALLTHROUGH */
-	case 2:
-		if (is_task_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if (c->task_state == IS_FAILED)
-			return (is_reply_problem(req, "internal", NULL));
-		if (auth_new_refresh(c, &refresh, rhash) == -1)
-			return (is_reply_problem(req, "internal", NULL));
-		if (!http_request_header(req, "user-agent", &ua))
-			ua = "";
-		is_db_begin(req, c, sql_login_finish, 11, (const char *[]){
-		    is_json_str(c->body, "account"),
-		    *(char *)c->user ? (char *)c->user : NULL,
-		    (c->task_out[0] == '1' && *(char *)c->user) ? "t" : "f",
-		    rhash, is_client_type(req), ua, "",
-		    auth_num(c, auth_conf.lockout_failures),
-		    auth_num(c, auth_conf.lockout_seconds),
-		    auth_num(c, auth_conf.refresh_ttl), c->request_id });
-		c->user = refresh;
-		c->phase = 3;
-		/* FALLTHROUGH */
-	case 3:
-		if (is_db_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		return (auth_reply_tokens(req, c, c->user, 200));
-	}
-	return (is_reply_problem(req, "internal", NULL));
+static int	login_lookup(struct http_request *);
+static int	login_verify(struct http_request *);
+static int	login_finish(struct http_request *);
+static int	login_tokens(struct http_request *);
+
+enum { LOGIN_LOOKUP, LOGIN_VERIFY, LOGIN_FINISH, LOGIN_TOKENS, LOGIN_STATES };
+
+static struct http_state	login_states[] = {
+	KORE_HTTP_STATE(login_lookup),
+	KORE_HTTP_STATE(login_verify),
+	KORE_HTTP_STATE(login_finish),
+	KORE_HTTP_STATE(login_tokens),
+};
+
+static int
+login_run(struct http_request *req)
+{
+	return (http_state_run(login_states, LOGIN_STATES, req));
 }
 
-int
-auth_refresh(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-	char		 old[65], fresh[65], *token;
-
-	if (c->phase == 0) {
-		if (is_read_json(req, c, refresh_spec) == -1)
-			return (KORE_RESULT_OK);
-		if (auth_token_hash(auth_conf.token_secret,
-		    is_json_str(c->body, "refresh_token"), old) == -1 ||
-		    auth_new_refresh(c, &token, fresh) == -1)
-			return (is_reply_problem(req, "internal", NULL));
-		c->user = token;
-		is_db_begin(req, c, sql_refresh, 5, (const char *[]){ old,
-		    fresh, auth_num(c, auth_conf.refresh_ttl), c->request_id,
-		    is_client_type(req) });
-		c->phase = 1;
-	}
-	if (is_db_poll(req, c) == IS_PENDING)
-		return (KORE_RESULT_RETRY);
-	/* A refused refresh may have revoked a token family (reuse). */
-	if (c->db_state != IS_DONE || c->db_value == NULL ||
-	    strstr(c->db_value, "\"error\"") != NULL)
-		auth_changed(NULL);
-	return (auth_reply_tokens(req, c, c->user, 200));
-}
-
-int
-auth_logout(struct http_request *req)
+static int
+login_lookup(struct http_request *req)
 {
 	struct is_ctx	*c = is_ctx_get(req);
 
-	if (c->phase == 0) {
-		if (is_authenticate(req, c, IS_AUTH_ALLOW_MCP) == -1)
-			return (KORE_RESULT_OK);
-		is_db_begin(req, c, sql_logout, 4, (const char *[]){
-		    c->claims.sub, c->claims.sid, c->request_id,
-		    is_client_type(req) });
-		c->phase = 1;
-	}
-	if (is_db_poll(req, c) == IS_PENDING)
-		return (KORE_RESULT_RETRY);
-	auth_changed(c->claims.sub);
-	return (is_db_reply(req, c, 204));
+	is_db_begin(req, c, sql_login_lookup, 1, (const char *[]){
+	    is_json_str(c->body, "account") });
+	req->fsm_state = LOGIN_VERIFY;
+	return (HTTP_STATE_CONTINUE);
 }
 
-int
-auth_me(struct http_request *req)
+static int
+login_verify(struct http_request *req)
 {
 	struct is_ctx		*c = is_ctx_get(req);
-	struct is_gen_stamp	*stamp = (struct is_gen_stamp *)c->scratch;
-	const char		*cached;
+	struct session_flow	*f = is_ctx_part(c, &flow_part);
 	cJSON			*doc;
-	int			 refused;
+	const char		*hash, *account_id;
+	char			 retry[32];
+	long			 locked_for;
 
-	if (c->phase == 0) {
-		if (is_authenticate(req, c, IS_AUTH_ALLOW_MCP) == -1)
-			return (KORE_RESULT_OK);
-		if ((cached = auth_me_cached(&c->claims)) != NULL)
-			return (is_reply_json(req, 200, cached));
-		is_gen_stamp(c->claims.sub, stamp);
-		is_db_begin(req, c, sql_me, 2, (const char *[]){
-		    c->claims.sub, c->claims.sid });
-		c->phase = 1;
-	}
 	if (is_db_poll(req, c) == IS_PENDING)
-		return (KORE_RESULT_RETRY);
-	if (c->db_state == IS_DONE && (doc = is_db_json(c)) != NULL) {
-		refused = is_json_str(doc, "error") != NULL;
+		return (HTTP_STATE_RETRY);
+	if ((doc = is_db_result(req, c)) == NULL)
+		return (HTTP_STATE_COMPLETE);
+	if ((locked_for = is_json_int(doc, "locked_for", 0)) > 0) {
 		cJSON_Delete(doc);
-		if (!refused)
-			auth_me_store(&c->claims, stamp, c->db_value);
+		snprintf(retry, sizeof(retry), "%ld", locked_for);
+		http_response_header(req, "retry-after", retry);
+		is_reply_problem(req, "account-locked", NULL);
+		return (HTTP_STATE_COMPLETE);
 	}
-	return (is_db_reply(req, c, 200));
+	hash = is_json_str(doc, "hash");
+	account_id = is_json_str(doc, "account_id");
+	snprintf(f->account_id, sizeof(f->account_id), "%s",
+	    account_id != NULL ? account_id : "");
+	auth_begin_verify(req, c, is_json_str(c->body, "password"),
+	    hash != NULL ? hash : auth_dummy_hash);
+	cJSON_Delete(doc);
+	req->fsm_state = LOGIN_FINISH;
+	return (HTTP_STATE_CONTINUE);
 }
 
-int
-auth_sessions(struct http_request *req)
+static int
+login_finish(struct http_request *req)
 {
-	struct is_ctx	*c = is_ctx_get(req);
+	struct is_ctx		*c = is_ctx_get(req);
+	struct session_flow	*f = is_ctx_part(c, &flow_part);
+	const char		*ua, *out;
+	char			 rhash[65];
+	int			 ok;
 
-	if (c->phase == 0) {
-		if (is_authenticate(req, c, 0) == -1)
-			return (KORE_RESULT_OK);
-		is_db_begin(req, c, sql_sessions, 2, (const char *[]){
-		    c->claims.sub, c->claims.sid });
-		c->phase = 1;
+	if (is_task_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((out = is_task_output(c)) == NULL ||
+	    auth_new_refresh(c, &f->refresh, rhash) == -1) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
 	}
-	if (is_db_poll(req, c) == IS_PENDING)
-		return (KORE_RESULT_RETRY);
-	return (is_db_reply(req, c, 200));
+	if (!http_request_header(req, "user-agent", &ua))
+		ua = "";
+	ok = out[0] == '1' && f->account_id[0] != '\0';
+	is_db_begin(req, c, sql_login_finish, 10, (const char *[]){
+	    is_json_str(c->body, "account"),
+	    f->account_id[0] != '\0' ? f->account_id : NULL, ok ? "t" : "f",
+	    rhash, is_client_type(req), ua,
+	    is_ctx_keep_num(c, auth_conf.lockout_failures),
+	    is_ctx_keep_num(c, auth_conf.lockout_seconds),
+	    is_ctx_keep_num(c, auth_conf.refresh_ttl), c->request_id });
+	req->fsm_state = LOGIN_TOKENS;
+	return (HTTP_STATE_CONTINUE);
 }
 
-int
-auth_session_revoke(struct http_request *req)
+static int
+login_tokens(struct http_request *req)
 {
-	struct is_ctx	*c = is_ctx_get(req);
-	char		 id[64];
+	struct is_ctx		*c = is_ctx_get(req);
+	struct session_flow	*f = is_ctx_part(c, &flow_part);
 
-	if (c->phase == 0) {
-		if (is_authenticate(req, c, 0) == -1)
-			return (KORE_RESULT_OK);
-		if (is_path_tail(req, "/api/v1/auth/sessions/", id,
-		    sizeof(id)) == -1 || strlen(id) != 36)
-			return (is_reply_problem(req, "not-found", NULL));
-		is_db_begin(req, c, sql_session_revoke, 4, (const char *[]){
-		    c->claims.sub, id, c->request_id, is_client_type(req) });
-		c->phase = 1;
-	}
 	if (is_db_poll(req, c) == IS_PENDING)
-		return (KORE_RESULT_RETRY);
-	auth_changed(c->claims.sub);
-	return (is_db_reply(req, c, 204));
+		return (HTTP_STATE_RETRY);
+	auth_reply_tokens(req, c, f->refresh, 200);
+	return (HTTP_STATE_COMPLETE);
 }
 
+/* ------------------------------------------------------------------ */
+/* Refresh: rotates the refresh token; a refused one may have revoked a
+ * whole token family (reuse), so every cached /me is stale. */
+
+static int	refresh_start(struct http_request *);
+static int	refresh_tokens(struct http_request *);
+
+enum { REFRESH_START, REFRESH_TOKENS, REFRESH_STATES };
+
+static struct http_state	refresh_states[] = {
+	KORE_HTTP_STATE(refresh_start),
+	KORE_HTTP_STATE(refresh_tokens),
+};
+
+static int
+refresh_run(struct http_request *req)
+{
+	return (http_state_run(refresh_states, REFRESH_STATES, req));
+}
+
+static int
+refresh_start(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct session_flow	*f = is_ctx_part(c, &flow_part);
+	char			 old[65], fresh[65];
+
+	if (auth_token_hash(auth_conf.token_secret,
+	    is_json_str(c->body, "refresh_token"), old) == -1 ||
+	    auth_new_refresh(c, &f->refresh, fresh) == -1) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	is_db_begin(req, c, sql_refresh, 5, (const char *[]){ old, fresh,
+	    is_ctx_keep_num(c, auth_conf.refresh_ttl), c->request_id,
+	    is_client_type(req) });
+	req->fsm_state = REFRESH_TOKENS;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+refresh_tokens(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct session_flow	*f = is_ctx_part(c, &flow_part);
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if (is_db_state(c) != IS_DONE || is_db_refusal(c) != NULL)
+		auth_changed(NULL);
+	auth_reply_tokens(req, c, f->refresh, 200);
+	return (HTTP_STATE_COMPLETE);
+}
+
+/* ------------------------------------------------------------------ */
+/* /me: answered from the per-worker cache when it is current. */
+
+static int	me_start(struct http_request *);
+static int	me_answer(struct http_request *);
+
+enum { ME_START, ME_ANSWER, ME_STATES };
+
+static struct http_state	me_states[] = {
+	KORE_HTTP_STATE(me_start),
+	KORE_HTTP_STATE(me_answer),
+};
+
+static int
+me_run(struct http_request *req)
+{
+	return (http_state_run(me_states, ME_STATES, req));
+}
+
+static int
+me_start(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct session_flow	*f;
+	const char		*cached;
+
+	if ((cached = auth_me_cached(&c->claims)) != NULL) {
+		is_reply_json(req, 200, cached);
+		return (HTTP_STATE_COMPLETE);
+	}
+	/* Stamped before the query: a change during it is not lost. */
+	f = is_ctx_part(c, &flow_part);
+	is_gen_stamp(c->claims.sub, &f->stamp);
+	is_db_begin(req, c, sql_me, 2, (const char *[]){ c->claims.sub,
+	    c->claims.sid });
+	req->fsm_state = ME_ANSWER;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+me_answer(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct session_flow	*f = is_ctx_part(c, &flow_part);
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if (is_db_doc(c) != NULL && is_db_refusal(c) == NULL)
+		auth_me_store(&c->claims, &f->stamp, is_db_value(c));
+	is_db_reply(req, c, 200);
+	return (HTTP_STATE_COMPLETE);
+}
+
+/* ------------------------------------------------------------------ */
 /*
  * Password change: check the policy, fetch the hash, verify the current
  * password (task), hash the new one (task), store it and answer with a new
  * access token that no longer carries must_change_password.
  */
-int
-auth_password_change(struct http_request *req)
+
+static int	password_fetch(struct http_request *);
+static int	password_verify(struct http_request *);
+static int	password_hash(struct http_request *);
+static int	password_store(struct http_request *);
+static int	password_tokens(struct http_request *);
+
+enum { PASSWORD_FETCH, PASSWORD_VERIFY, PASSWORD_HASH, PASSWORD_STORE,
+    PASSWORD_TOKENS, PASSWORD_STATES };
+
+static struct http_state	password_states[] = {
+	KORE_HTTP_STATE(password_fetch),
+	KORE_HTTP_STATE(password_verify),
+	KORE_HTTP_STATE(password_hash),
+	KORE_HTTP_STATE(password_store),
+	KORE_HTTP_STATE(password_tokens),
+};
+
+static int
+password_run(struct http_request *req)
+{
+	return (http_state_run(password_states, PASSWORD_STATES, req));
+}
+
+static int
+password_fetch(struct http_request *req)
 {
 	struct is_ctx		*c = is_ctx_get(req);
 	enum auth_pw_verdict	 v;
-	cJSON			*doc;
-	const char		*hash;
 
-	switch (c->phase) {
-	case 0:
-		if (is_enter(req, c, IS_AUTH_ALLOW_MCP, NULL,
-		    password_spec) == -1)
-			return (KORE_RESULT_OK);
-		v = auth_password_check(is_json_str(c->body, "new_password"),
-		    c->claims.account, auth_conf.initial_password,
-		    auth_conf.password_min_length);
-		if (v != AUTH_PW_OK)
-			return (auth_reply_weak_password(req,
-			    auth_password_reason(v)));
-		is_db_begin(req, c, sql_password_of, 1, (const char *[]){
-		    c->claims.sub });
-		c->phase = 1;
-		/* FALLTHROUGH */
-	case 1:
-		if (is_db_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if ((doc = is_db_result(req, c)) == NULL)
-			return (KORE_RESULT_OK);
-		hash = is_json_str(doc, "hash");
-		auth_begin_verify(req, c,
-		    is_json_str(c->body, "current_password"),
-		    hash ? hash : auth_dummy_hash);
-		cJSON_Delete(doc);
-		c->phase = 2;
-		/* FALLTHROUGH */
-	case 2:
-		if (is_task_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if (c->task_state == IS_FAILED)
-			return (is_reply_problem(req, "internal", NULL));
-		if (c->task_out[0] != '1')
-			return (is_reply_problem(req, "current-password-wrong",
-			    NULL));
-		auth_begin_hash(req, c, is_json_str(c->body, "new_password"));
-		c->phase = 3;
-		/* FALLTHROUGH */
-	case 3:
-		if (is_task_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if (c->task_state == IS_FAILED)
-			return (is_reply_problem(req, "internal", NULL));
-		is_db_begin(req, c, sql_password_set, 5, (const char *[]){
-		    c->claims.sub, c->task_out, c->claims.sid, c->request_id,
-		    is_client_type(req) });
-		c->phase = 4;
-		/* FALLTHROUGH */
-	case 4:
-		if (is_db_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		auth_changed(c->claims.sub);
-		return (auth_reply_tokens(req, c, NULL, 200));
+	v = auth_password_check(is_json_str(c->body, "new_password"),
+	    c->claims.account, auth_conf.initial_password,
+	    auth_conf.password_min_length);
+	if (v != AUTH_PW_OK) {
+		auth_reply_weak_password(req, auth_password_reason(v));
+		return (HTTP_STATE_COMPLETE);
 	}
-	return (is_reply_problem(req, "internal", NULL));
+	is_db_begin(req, c, sql_password_of, 1, (const char *[]){
+	    c->claims.sub });
+	req->fsm_state = PASSWORD_VERIFY;
+	return (HTTP_STATE_CONTINUE);
 }
 
-int	auth_not_found(struct http_request *);
-
-int
-auth_not_found(struct http_request *req)
+static int
+password_verify(struct http_request *req)
 {
-	(void)is_ctx_get(req);
-	return (is_reply_problem(req, "not-found", NULL));
+	struct is_ctx	*c = is_ctx_get(req);
+	cJSON		*doc;
+	const char	*hash;
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((doc = is_db_result(req, c)) == NULL)
+		return (HTTP_STATE_COMPLETE);
+	hash = is_json_str(doc, "hash");
+	auth_begin_verify(req, c, is_json_str(c->body, "current_password"),
+	    hash != NULL ? hash : auth_dummy_hash);
+	cJSON_Delete(doc);
+	req->fsm_state = PASSWORD_HASH;
+	return (HTTP_STATE_CONTINUE);
 }
+
+static int
+password_hash(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+	const char	*out;
+
+	if (is_task_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((out = is_task_output(c)) == NULL) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	if (out[0] != '1') {
+		is_reply_problem(req, "current-password-wrong", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	auth_begin_hash(req, c, is_json_str(c->body, "new_password"));
+	req->fsm_state = PASSWORD_STORE;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+password_store(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+	const char	*hash;
+
+	if (is_task_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((hash = is_task_output(c)) == NULL) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	is_db_begin(req, c, sql_password_set, 5, (const char *[]){
+	    c->claims.sub, hash, c->claims.sid, c->request_id,
+	    is_client_type(req) });
+	req->fsm_state = PASSWORD_TOKENS;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+password_tokens(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	auth_changed(c->claims.sub);
+	auth_reply_tokens(req, c, NULL, 200);
+	return (HTTP_STATE_COMPLETE);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Logout and revocation change /me at once: no answer from the cache. */
+static int
+reply_session_ended(struct http_request *req, struct is_ctx *c)
+{
+	auth_changed(c->claims.sub);
+	return (is_db_reply(req, c, 204));
+}
+
+const struct is_endpoint	auth_session_endpoints[] = {
+	{ .name = "login", .route = AUTH_PREFIX "login",
+	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC, .body = login_spec,
+	  .handler = login_run },
+	{ .name = "refresh", .route = AUTH_PREFIX "token/refresh",
+	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC,
+	  .body = refresh_spec, .handler = refresh_run },
+	{ .name = "logout", .route = AUTH_PREFIX "logout",
+	  .method = HTTP_METHOD_POST, .flags = IS_AUTH_ALLOW_MCP | IS_INPUT_OWN,
+	  .sql = "SELECT auth.logout($1, $2, $3, $4)",
+	  .args = { IS_ARG_CALLER, IS_ARG_SESSION, IS_ARG_REQUEST_ID,
+	      IS_ARG_CLIENT },
+	  .reply = reply_session_ended },
+	{ .name = "me", .route = AUTH_PREFIX "me", .method = HTTP_METHOD_GET,
+	  .flags = IS_AUTH_ALLOW_MCP | IS_INPUT_OWN, .handler = me_run },
+	{ .name = "sessions", .route = AUTH_PREFIX "sessions",
+	  .method = HTTP_METHOD_GET,
+	  .sql = "SELECT auth.sessions_of($1, $2)",
+	  .args = { IS_ARG_CALLER, IS_ARG_SESSION } },
+	{ .name = "session_revoke", .route = "^" SESSIONS "[0-9a-fA-F-]+$",
+	  .method = HTTP_METHOD_DELETE, .path_prefix = SESSIONS,
+	  .flags = IS_INPUT_OWN,
+	  .sql = "SELECT auth.session_revoke($1, $2, $3, $4)",
+	  .args = { IS_ARG_CALLER, IS_ARG_PATH_ID, IS_ARG_REQUEST_ID,
+	      IS_ARG_CLIENT },
+	  .reply = reply_session_ended },
+	{ .name = "password_change", .route = AUTH_PREFIX "me/password",
+	  .method = HTTP_METHOD_POST, .flags = IS_AUTH_ALLOW_MCP,
+	  .body = password_spec, .handler = password_run },
+	IS_ENDPOINTS_END
+};

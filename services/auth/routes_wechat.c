@@ -7,7 +7,8 @@
  *   POST /wechat/login-ticket           web "log in by scan" QR
  *   GET  /wechat/login-ticket/{id}      the web page polls it
  *   POST /wechat/miniprogram/login      {"code"} from wx.login
- * Scene ids are random; the database keeps only their SHA-256.
+ * Scene ids are random; the database keeps only their SHA-256. Calls to
+ * WeChat's API run in task threads (wechat_client.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,39 +20,54 @@
 #include "wechat.h"
 #include "iscommon/log.h"
 
-int	auth_wx_bind_ticket(struct http_request *);
-int	auth_wx_callback(struct http_request *);
-int	auth_wx_login_ticket(struct http_request *);
-int	auth_wx_login_poll(struct http_request *);
-int	auth_wx_mp_login(struct http_request *);
-int	auth_task_wechat(struct kore_task *);
+#define TICKETS		AUTH_PREFIX "wechat/login-ticket/"
 
-static const struct is_field bind_spec[] = {
+/* WeChat's errcodes that mean the client's wx.login code is bad. */
+#define WX_CODE_INVALID		40029
+#define WX_CODE_USED		40163
+
+static int	auth_task_wechat(struct kore_task *);
+
+static const struct is_field	bind_spec[] = {
 	{ "confirm_rebind", IS_F_BOOL, 0, 0, 0, NULL, NULL },
 	IS_FIELDS_END
 };
-static const struct is_field empty_spec[] = {
+static const struct is_field	empty_spec[] = {
 	IS_FIELDS_END
 };
-static const struct is_field mp_spec[] = {
+static const struct is_field	mp_spec[] = {
 	{ "code", IS_F_STRING, 1, 1, 128, "^[A-Za-z0-9_-]+$", NULL },
 	IS_FIELDS_END
 };
 
-static const char *const sql_ticket_create =
+static const char *const	sql_ticket_create =
     "SELECT auth.wechat_ticket_create($1, $2, $3::uuid, $4::int, $5::bool, "
     "$6, $7)";
-static const char *const sql_scan = "SELECT auth.wechat_scan($1, $2, $3)";
-static const char *const sql_login_poll =
+static const char *const	sql_scan = "SELECT auth.wechat_scan($1, $2, $3)";
+static const char *const	sql_login_poll =
     "SELECT auth.wechat_login_poll($1, $2, $3, $4::int, $5)";
-static const char *const sql_mp_login =
+static const char *const	sql_mp_login =
     "SELECT auth.wechat_mp_login($1, $2, $3, $4::int, $5)";
 
-/* Runs a WeChat API call in a task thread; in and out are JSON. */
-int
+/* Between steps: the scene of a ticket, the refresh token of a login. */
+struct wechat_flow {
+	const char	*scene;		/* kept */
+	const char	*refresh;	/* kept */
+};
+
+static const struct is_part	flow_part = { "wechat",
+				    sizeof(struct wechat_flow), NULL };
+
+/*
+ * Runs a WeChat API call in a task thread. In: {"op": "qr", "scene",
+ * "expire"} or {"op": "js", "code"}. Out: {"ok", "errcode", "error"} and
+ * "qr_url" or "openid".
+ */
+static int
 auth_task_wechat(struct kore_task *t)
 {
-	char		 in[1024], buf[1024], err[256];
+	struct wx_error	 err;
+	char		 in[1024], buf[1024];
 	const char	*op;
 	cJSON		*req, *out;
 	char		*json;
@@ -65,22 +81,22 @@ auth_task_wechat(struct kore_task *t)
 	if ((req = cJSON_Parse(in)) == NULL)
 		return (KORE_RESULT_ERROR);
 	out = cJSON_CreateObject();
-	err[0] = '\0';
+	memset(&err, 0, sizeof(err));
 	op = is_json_str(req, "op");
 	if (op != NULL && strcmp(op, "qr") == 0) {
 		rc = wx_create_qr(is_json_str(req, "scene"),
-		    is_json_int(req, "expire", 300), buf, sizeof(buf), err,
-		    sizeof(err));
+		    is_json_int(req, "expire", 300), buf, sizeof(buf), &err);
 		if (rc == 0)
 			cJSON_AddStringToObject(out, "qr_url", buf);
 	} else if (op != NULL && strcmp(op, "js") == 0) {
 		rc = wx_jscode2session(is_json_str(req, "code"), buf,
-		    sizeof(buf), err, sizeof(err));
+		    sizeof(buf), &err);
 		if (rc == 0)
 			cJSON_AddStringToObject(out, "openid", buf);
 	}
 	cJSON_AddBoolToObject(out, "ok", rc == 0);
-	cJSON_AddStringToObject(out, "error", err);
+	cJSON_AddNumberToObject(out, "errcode", (double)err.errcode);
+	cJSON_AddStringToObject(out, "error", err.message);
 	json = cJSON_PrintUnformatted(out);
 	kore_task_channel_write(t, json, (u_int32_t)strlen(json));
 	cJSON_free(json);
@@ -100,24 +116,23 @@ begin_wechat(struct http_request *req, struct is_ctx *c, cJSON *call)
 	cJSON_free(json);
 }
 
-/* The task's answer, or NULL (after answering 502) when WeChat failed. */
+/* The task's answer, or NULL when it has answered (WeChat failed). */
 static cJSON *
 wechat_result(struct http_request *req, struct is_ctx *c)
 {
+	const char	*out = is_task_output(c);
 	cJSON		*doc;
-	const char	*err;
+	long		 errcode;
 
-	if (c->task_state == IS_FAILED ||
-	    (doc = cJSON_Parse(c->task_out)) == NULL) {
+	if (out == NULL || (doc = cJSON_Parse(out)) == NULL) {
 		is_reply_problem(req, "bad-gateway", "WeChat is unreachable");
 		return (NULL);
 	}
 	if (!is_json_bool(doc, "ok", 0)) {
-		err = is_json_str(doc, "error");
-		is_log("warn", c->request_id, "wechat: %s", err);
-		/* 40029 invalid code, 40163 code already used: the client's. */
-		if (err != NULL && (strstr(err, "errcode 40029") != NULL ||
-		    strstr(err, "errcode 40163") != NULL))
+		errcode = is_json_int(doc, "errcode", 0);
+		is_log("warn", c->request_id, "wechat: %s",
+		    is_json_str(doc, "error"));
+		if (errcode == WX_CODE_INVALID || errcode == WX_CODE_USED)
 			is_reply_problem(req, "code-invalid",
 			    "the wx.login code is invalid or used");
 		else
@@ -129,9 +144,30 @@ wechat_result(struct http_request *req, struct is_ctx *c)
 	return (doc);
 }
 
+/* ------------------------------------------------------------------ */
+/* Tickets: the binding QR and the web login QR (.data: "bind"/"login"). */
+
+static int	ticket_create(struct http_request *);
+static int	ticket_qr(struct http_request *);
+static int	ticket_answer(struct http_request *);
+
+enum { TICKET_CREATE, TICKET_QR, TICKET_ANSWER, TICKET_STATES };
+
+static struct http_state	ticket_states[] = {
+	KORE_HTTP_STATE(ticket_create),
+	KORE_HTTP_STATE(ticket_qr),
+	KORE_HTTP_STATE(ticket_answer),
+};
+
+static int
+ticket_run(struct http_request *req)
+{
+	return (http_state_run(ticket_states, TICKET_STATES, req));
+}
+
 /* A new random scene id ("b..." or "l...") and its hash. */
 static int
-new_scene(struct is_ctx *c, char kind, char **scene, char hash[65])
+new_scene(struct is_ctx *c, char kind, const char **scene, char hash[65])
 {
 	char	*tok, buf[64];
 
@@ -145,91 +181,78 @@ new_scene(struct is_ctx *c, char kind, char **scene, char hash[65])
 }
 
 static int
-qr_reply(struct http_request *req, struct is_ctx *c, int with_id)
+ticket_create(struct http_request *req)
 {
-	cJSON	*doc, *out;
+	struct is_ctx		*c = is_ctx_get(req);
+	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+	const char		*kind = c->ep->data;
+	char			 hash[65];
 
+	if (new_scene(c, kind[0], &f->scene, hash) == -1) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	is_db_begin(req, c, sql_ticket_create, 7, (const char *[]){ kind,
+	    hash, kind[0] == 'b' ? c->claims.sub : NULL,
+	    is_ctx_keep_num(c, auth_conf.wechat_ticket_ttl),
+	    is_json_bool(c->body, "confirm_rebind", 0) ? "t" : "f",
+	    c->request_id, is_client_type(req) });
+	req->fsm_state = TICKET_QR;
+	return (HTTP_STATE_CONTINUE);
+}
+
+/* WeChat makes the QR code of the scene. */
+static int
+ticket_qr(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+	cJSON			*doc, *call;
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((doc = is_db_result(req, c)) == NULL)
+		return (HTTP_STATE_COMPLETE);
+	cJSON_Delete(doc);
+	call = cJSON_CreateObject();
+	cJSON_AddStringToObject(call, "op", "qr");
+	cJSON_AddStringToObject(call, "scene", f->scene);
+	cJSON_AddNumberToObject(call, "expire",
+	    (double)auth_conf.wechat_ticket_ttl);
+	begin_wechat(req, c, call);
+	req->fsm_state = TICKET_ANSWER;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+ticket_answer(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+	const char		*kind = c->ep->data;
+	cJSON			*doc, *out;
+
+	if (is_task_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
 	if ((doc = wechat_result(req, c)) == NULL)
-		return (KORE_RESULT_OK);
+		return (HTTP_STATE_COMPLETE);
 	out = cJSON_CreateObject();
-	if (with_id) {
-		cJSON_AddStringToObject(out, "ticket_id", c->user);
+	/* The web page polls a login ticket by its scene id. */
+	if (kind[0] == 'l') {
+		cJSON_AddStringToObject(out, "ticket_id", f->scene);
 		cJSON_AddStringToObject(out, "poll",
-		    "/api/v1/auth/wechat/login-ticket/{ticket_id}");
+		    TICKETS "{ticket_id}");
 	}
 	cJSON_AddStringToObject(out, "qr_url", is_json_str(doc, "qr_url"));
 	cJSON_AddNumberToObject(out, "expires_in",
 	    (double)auth_conf.wechat_ticket_ttl);
 	cJSON_Delete(doc);
-	return (is_reply_obj(req, 201, out));
+	is_reply_obj(req, 201, out);
+	return (HTTP_STATE_COMPLETE);
 }
 
-/* Shared by both ticket kinds: create in the DB, then ask WeChat for a QR. */
-static int
-ticket_flow(struct http_request *req, struct is_ctx *c, const char *kind)
-{
-	cJSON	*call, *doc;
-	char	 hash[65], *scene;
-
-	switch (c->phase) {
-	case 1:
-		if (new_scene(c, kind[0], &scene, hash) == -1)
-			return (is_reply_problem(req, "internal", NULL));
-		c->user = scene;
-		is_db_begin(req, c, sql_ticket_create, 7, (const char *[]){
-		    kind, hash, kind[0] == 'b' ? c->claims.sub : NULL,
-		    auth_num(c, auth_conf.wechat_ticket_ttl),
-		    is_json_bool(c->body, "confirm_rebind", 0) ? "t" : "f",
-		    c->request_id, is_client_type(req) });
-		c->phase = 2;
-		/* FALLTHROUGH */
-	case 2:
-		if (is_db_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if ((doc = is_db_result(req, c)) == NULL)
-			return (KORE_RESULT_OK);
-		cJSON_Delete(doc);
-		call = cJSON_CreateObject();
-		cJSON_AddStringToObject(call, "op", "qr");
-		cJSON_AddStringToObject(call, "scene", c->user);
-		cJSON_AddNumberToObject(call, "expire",
-		    (double)auth_conf.wechat_ticket_ttl);
-		begin_wechat(req, c, call);
-		c->phase = 3;
-		/* FALLTHROUGH */
-	case 3:
-		if (is_task_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		return (qr_reply(req, c, kind[0] == 'l'));
-	}
-	return (is_reply_problem(req, "internal", NULL));
-}
-
-int
-auth_wx_bind_ticket(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-
-	if (c->phase == 0) {
-		if (is_enter(req, c, 0, NULL, bind_spec) == -1)
-			return (KORE_RESULT_OK);
-		c->phase = 1;
-	}
-	return (ticket_flow(req, c, "bind"));
-}
-
-int
-auth_wx_login_ticket(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-
-	if (c->phase == 0) {
-		if (is_read_json(req, c, empty_spec) == -1)
-			return (KORE_RESULT_OK);
-		c->phase = 1;
-	}
-	return (ticket_flow(req, c, "login"));
-}
+/* ------------------------------------------------------------------ */
+/* WeChat's server calls back: URL verification and scan events. */
 
 /* WeChat signs every call; a stale timestamp is a replay. */
 static int
@@ -249,129 +272,245 @@ callback_authentic(struct http_request *req, struct is_ctx *c)
 	    nonce, sig));
 }
 
-int
-auth_wx_callback(struct http_request *req)
+static int
+callback_check(struct http_request *req, struct is_ctx *c)
+{
+	if (!callback_authentic(req, c)) {
+		is_reply_problem(req, "forbidden", "bad WeChat signature");
+		return (-1);
+	}
+	return (0);
+}
+
+/* The server URL check, when the callback is configured at WeChat. */
+static int
+callback_echo(struct http_request *req)
 {
 	struct is_ctx	*c = is_ctx_get(req);
 	const char	*echo;
+
+	if (is_query_get(req, c, "echostr", &echo) == -1)
+		return (is_reply_problem(req, "bad-request", NULL));
+	return (is_reply_text(req, 200, "text/plain", echo, strlen(echo)));
+}
+
+static int	callback_scan(struct http_request *);
+static int	callback_answer(struct http_request *);
+
+enum { CALLBACK_SCAN, CALLBACK_ANSWER, CALLBACK_STATES };
+
+static struct http_state	callback_states[] = {
+	KORE_HTTP_STATE(callback_scan),
+	KORE_HTTP_STATE(callback_answer),
+};
+
+static int
+callback_run(struct http_request *req)
+{
+	return (http_state_run(callback_states, CALLBACK_STATES, req));
+}
+
+static int
+callback_scan(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
 	char		*raw, openid[80], scene[80], hash[65];
 	size_t		 len;
 	int		 rc;
 
-	if (c->phase == 0) {
-		if (!callback_authentic(req, c))
-			return (is_reply_problem(req, "forbidden",
-			    "bad WeChat signature"));
-		/* Server URL verification when the callback is configured. */
-		if (req->method == HTTP_METHOD_GET) {
-			if (is_query_get(req, c, "echostr", &echo) == -1)
-				return (is_reply_problem(req, "bad-request",
-				    NULL));
-			return (is_reply_text(req, 200, "text/plain", echo,
-			    strlen(echo)));
-		}
-		rc = is_read_raw(req, &raw, &len, 64 * 1024);
-		if (rc != 0)
-			return (is_reply_problem(req, rc == -2 ?
-			    "payload-too-large" : "bad-request", NULL));
-		rc = wx_parse_scan_event(raw, len, openid, sizeof(openid),
-		    scene, sizeof(scene));
-		free(raw);
-		/* Other events (messages, unsubscribe...) need no action. */
-		if (rc == -1)
-			return (is_reply_text(req, 200, "text/plain",
-			    "success", 7));
-		is_sha256_hex(scene, strlen(scene), hash);
-		is_db_begin(req, c, sql_scan, 3, (const char *[]){ hash, openid,
-		    c->request_id });
-		c->phase = 1;
+	rc = is_read_raw(req, &raw, &len, 64 * 1024);
+	if (rc != 0) {
+		is_reply_problem(req, rc == -2 ? "payload-too-large" :
+		    "bad-request", NULL);
+		return (HTTP_STATE_COMPLETE);
 	}
+	rc = wx_parse_scan_event(raw, len, openid, sizeof(openid), scene,
+	    sizeof(scene));
+	free(raw);
+	/* Other events (messages, unsubscribe...) need no action. */
+	if (rc == -1) {
+		is_reply_text(req, 200, "text/plain", "success", 7);
+		return (HTTP_STATE_COMPLETE);
+	}
+	is_sha256_hex(scene, strlen(scene), hash);
+	is_db_begin(req, c, sql_scan, 3, (const char *[]){ hash, openid,
+	    c->request_id });
+	req->fsm_state = CALLBACK_ANSWER;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+callback_answer(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+
 	if (is_db_poll(req, c) == IS_PENDING)
-		return (KORE_RESULT_RETRY);
-	if (c->db_state == IS_FAILED)
-		return (is_db_fail_reply(req, c));
+		return (HTTP_STATE_RETRY);
+	if (is_db_state(c) != IS_DONE) {
+		is_db_fail_reply(req, c);
+		return (HTTP_STATE_COMPLETE);
+	}
 	/* The scene's account is not known here: a binding may have moved. */
 	auth_changed(NULL);
-	return (is_reply_text(req, 200, "text/plain", "success", 7));
+	is_reply_text(req, 200, "text/plain", "success", 7);
+	return (HTTP_STATE_COMPLETE);
 }
 
-int
-auth_wx_login_poll(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-	char		 id[80], hash[65], rhash[65], *refresh;
-	const char	*ua;
-	cJSON		*doc;
+/* ------------------------------------------------------------------ */
+/* The web page polls its login ticket: pending, or a session. */
 
-	if (c->phase == 0) {
-		if (is_path_tail(req, "/api/v1/auth/wechat/login-ticket/", id,
-		    sizeof(id)) == -1)
-			return (is_reply_problem(req, "not-found", NULL));
-		is_sha256_hex(id, strlen(id), hash);
-		if (auth_new_refresh(c, &refresh, rhash) == -1)
-			return (is_reply_problem(req, "internal", NULL));
-		if (!http_request_header(req, "user-agent", &ua))
-			ua = "";
-		c->user = refresh;
-		is_db_begin(req, c, sql_login_poll, 5, (const char *[]){ hash,
-		    rhash, ua, auth_num(c, auth_conf.refresh_ttl),
-		    c->request_id });
-		c->phase = 1;
+static int	poll_start(struct http_request *);
+static int	poll_answer(struct http_request *);
+
+enum { POLL_START, POLL_ANSWER, POLL_STATES };
+
+static struct http_state	poll_states[] = {
+	KORE_HTTP_STATE(poll_start),
+	KORE_HTTP_STATE(poll_answer),
+};
+
+static int
+poll_run(struct http_request *req)
+{
+	return (http_state_run(poll_states, POLL_STATES, req));
+}
+
+static int
+poll_start(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+	char			 id[80], hash[65], rhash[65];
+	const char		*ua;
+
+	if (is_path_tail(req, TICKETS, id, sizeof(id)) == -1) {
+		is_reply_problem(req, "not-found", NULL);
+		return (HTTP_STATE_COMPLETE);
 	}
+	is_sha256_hex(id, strlen(id), hash);
+	if (auth_new_refresh(c, &f->refresh, rhash) == -1) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	if (!http_request_header(req, "user-agent", &ua))
+		ua = "";
+	is_db_begin(req, c, sql_login_poll, 5, (const char *[]){ hash, rhash,
+	    ua, is_ctx_keep_num(c, auth_conf.refresh_ttl), c->request_id });
+	req->fsm_state = POLL_ANSWER;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+poll_answer(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+
 	if (is_db_poll(req, c) == IS_PENDING)
-		return (KORE_RESULT_RETRY);
-	if (c->db_state == IS_DONE && (doc = is_db_json(c)) != NULL) {
-		if (is_json_str(doc, "status") != NULL) {
-			cJSON_Delete(doc);
-			return (is_reply_json(req, 202,
-			    "{\"status\":\"pending\"}"));
-		}
-		cJSON_Delete(doc);
-	}
-	return (auth_reply_tokens(req, c, c->user, 200));
+		return (HTTP_STATE_RETRY);
+	if (is_json_str(is_db_doc(c), "status") != NULL)
+		is_reply_json(req, 202, "{\"status\":\"pending\"}");
+	else
+		auth_reply_tokens(req, c, f->refresh, 200);
+	return (HTTP_STATE_COMPLETE);
 }
 
-int
-auth_wx_mp_login(struct http_request *req)
+/* ------------------------------------------------------------------ */
+/* Mini-program login: jscode2session, then the bound account's session. */
+
+static int	mp_ask(struct http_request *);
+static int	mp_login(struct http_request *);
+static int	mp_tokens(struct http_request *);
+
+enum { MP_ASK, MP_LOGIN, MP_TOKENS, MP_STATES };
+
+static struct http_state	mp_states[] = {
+	KORE_HTTP_STATE(mp_ask),
+	KORE_HTTP_STATE(mp_login),
+	KORE_HTTP_STATE(mp_tokens),
+};
+
+static int
+mp_run(struct http_request *req)
+{
+	return (http_state_run(mp_states, MP_STATES, req));
+}
+
+static int
+mp_ask(struct http_request *req)
 {
 	struct is_ctx	*c = is_ctx_get(req);
-	cJSON		*call, *doc;
-	char		 rhash[65], *refresh;
-	const char	*ua;
+	cJSON		*call;
 
-	switch (c->phase) {
-	case 0:
-		if (is_read_json(req, c, mp_spec) == -1)
-			return (KORE_RESULT_OK);
-		call = cJSON_CreateObject();
-		cJSON_AddStringToObject(call, "op", "js");
-		cJSON_AddStringToObject(call, "code",
-		    is_json_str(c->body, "code"));
-		begin_wechat(req, c, call);
-		c->phase = 1;
-		/* FALLTHROUGH */
-	case 1:
-		if (is_task_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		if ((doc = wechat_result(req, c)) == NULL)
-			return (KORE_RESULT_OK);
-		if (auth_new_refresh(c, &refresh, rhash) == -1) {
-			cJSON_Delete(doc);
-			return (is_reply_problem(req, "internal", NULL));
-		}
-		if (!http_request_header(req, "user-agent", &ua))
-			ua = "";
-		c->user = refresh;
-		is_db_begin(req, c, sql_mp_login, 5, (const char *[]){
-		    is_json_str(doc, "openid"), rhash, ua,
-		    auth_num(c, auth_conf.refresh_ttl), c->request_id });
-		cJSON_Delete(doc);
-		c->phase = 2;
-		/* FALLTHROUGH */
-	case 2:
-		if (is_db_poll(req, c) == IS_PENDING)
-			return (KORE_RESULT_RETRY);
-		return (auth_reply_tokens(req, c, c->user, 200));
-	}
-	return (is_reply_problem(req, "internal", NULL));
+	call = cJSON_CreateObject();
+	cJSON_AddStringToObject(call, "op", "js");
+	cJSON_AddStringToObject(call, "code", is_json_str(c->body, "code"));
+	begin_wechat(req, c, call);
+	req->fsm_state = MP_LOGIN;
+	return (HTTP_STATE_CONTINUE);
 }
+
+static int
+mp_login(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+	cJSON			*doc;
+	char			 rhash[65];
+	const char		*ua;
+
+	if (is_task_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((doc = wechat_result(req, c)) == NULL)
+		return (HTTP_STATE_COMPLETE);
+	if (auth_new_refresh(c, &f->refresh, rhash) == -1) {
+		cJSON_Delete(doc);
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	if (!http_request_header(req, "user-agent", &ua))
+		ua = "";
+	is_db_begin(req, c, sql_mp_login, 5, (const char *[]){
+	    is_json_str(doc, "openid"), rhash, ua,
+	    is_ctx_keep_num(c, auth_conf.refresh_ttl), c->request_id });
+	cJSON_Delete(doc);
+	req->fsm_state = MP_TOKENS;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+mp_tokens(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	auth_reply_tokens(req, c, f->refresh, 200);
+	return (HTTP_STATE_COMPLETE);
+}
+
+const struct is_endpoint	auth_wechat_endpoints[] = {
+	{ .name = "wechat_bind_ticket", .route = AUTH_PREFIX "wechat/bind-ticket",
+	  .method = HTTP_METHOD_POST, .body = bind_spec,
+	  .handler = ticket_run, .data = "bind" },
+	{ .name = "wechat_login_ticket",
+	  .route = AUTH_PREFIX "wechat/login-ticket",
+	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC, .body = empty_spec,
+	  .handler = ticket_run, .data = "login" },
+	{ .name = "wechat_login_poll", .route = "^" TICKETS "[A-Za-z0-9_-]+$",
+	  .method = HTTP_METHOD_GET, .flags = IS_PUBLIC | IS_INPUT_OWN,
+	  .handler = poll_run },
+	{ .name = "wechat_callback_check",
+	  .route = AUTH_PREFIX "wechat/callback", .method = HTTP_METHOD_GET,
+	  .flags = IS_PUBLIC | IS_INPUT_OWN, .check = callback_check,
+	  .handler = callback_echo },
+	{ .name = "wechat_callback", .route = AUTH_PREFIX "wechat/callback",
+	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC | IS_INPUT_OWN,
+	  .check = callback_check, .handler = callback_run },
+	{ .name = "wechat_mp_login",
+	  .route = AUTH_PREFIX "wechat/miniprogram/login",
+	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC, .body = mp_spec,
+	  .handler = mp_run },
+	IS_ENDPOINTS_END
+};

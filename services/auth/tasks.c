@@ -16,6 +16,9 @@
 
 #define TASK_IN_MAX	1024
 
+static int	auth_task_verify(struct kore_task *);
+static int	auth_task_hash(struct kore_task *);
+
 /*
  * Hashing threads run at a lower priority than the event loop, so a burst
  * of logins takes spare CPU and never the time of requests already served.
@@ -31,7 +34,7 @@ lower_priority(void)
 	}
 }
 
-int
+static int
 auth_task_verify(struct kore_task *t)
 {
 	char		buf[TASK_IN_MAX];
@@ -54,7 +57,7 @@ auth_task_verify(struct kore_task *t)
 	return (KORE_RESULT_OK);
 }
 
-int
+static int
 auth_task_hash(struct kore_task *t)
 {
 	char		buf[TASK_IN_MAX];

@@ -4,10 +4,18 @@
 
 #include <stddef.h>
 
+/* Why a call failed: WeChat's errcode (0 when WeChat did not answer one,
+ * e.g. unreachable) and a message for the log. */
+struct wx_error {
+	long	errcode;
+	char	message[256];
+};
+
+/* 0, or -1 with *err filled. */
 int	wx_create_qr(const char *scene, long expire, char *qr_url, size_t len,
-	    char *err, size_t errlen);
+	    struct wx_error *err);
 int	wx_jscode2session(const char *code, char *openid, size_t len,
-	    char *err, size_t errlen);
+	    struct wx_error *err);
 
 /*
  * Parses the XML event WeChat posts to the callback. For a QR scan

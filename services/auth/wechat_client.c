@@ -35,7 +35,7 @@ esc(const char *s)
 
 /* GETs or POSTs url and parses the JSON answer; NULL on transport errors. */
 static cJSON *
-wx_call(const char *url, const char *body, char *err, size_t errlen)
+wx_call(const char *url, const char *body, struct wx_error *err)
 {
 	char	*resp = NULL;
 	cJSON	*doc;
@@ -44,19 +44,21 @@ wx_call(const char *url, const char *body, char *err, size_t errlen)
 	status = is_http_request(url, body ? "application/json" : NULL, body,
 	    NULL, WX_TIMEOUT, &resp);
 	if (status != 200 || resp == NULL) {
-		snprintf(err, errlen, "wechat api answered %d", status);
+		snprintf(err->message, sizeof(err->message),
+		    "wechat api answered %d", status);
 		free(resp);
 		return (NULL);
 	}
 	doc = cJSON_Parse(resp);
 	free(resp);
 	if (doc == NULL) {
-		snprintf(err, errlen, "wechat api sent no JSON");
+		snprintf(err->message, sizeof(err->message),
+		    "wechat api sent no JSON");
 		return (NULL);
 	}
-	if (is_json_int(doc, "errcode", 0) != 0) {
-		snprintf(err, errlen, "wechat errcode %ld: %s",
-		    is_json_int(doc, "errcode", 0),
+	if ((err->errcode = is_json_int(doc, "errcode", 0)) != 0) {
+		snprintf(err->message, sizeof(err->message),
+		    "wechat errcode %ld: %s", err->errcode,
 		    is_json_str(doc, "errmsg") ? is_json_str(doc, "errmsg") : "");
 		cJSON_Delete(doc);
 		return (NULL);
@@ -65,7 +67,7 @@ wx_call(const char *url, const char *body, char *err, size_t errlen)
 }
 
 static int
-access_token(char *out, size_t len, char *err, size_t errlen)
+access_token(char *out, size_t len, struct wx_error *err)
 {
 	char		 url[1024], *appid, *secret;
 	const char	*tok;
@@ -85,7 +87,7 @@ access_token(char *out, size_t len, char *err, size_t errlen)
 	    appid, secret);
 	curl_free(appid);
 	curl_free(secret);
-	if ((doc = wx_call(url, NULL, err, errlen)) != NULL &&
+	if ((doc = wx_call(url, NULL, err)) != NULL &&
 	    (tok = is_json_str(doc, "access_token")) != NULL &&
 	    strlen(tok) < sizeof(token_cache)) {
 		snprintf(token_cache, sizeof(token_cache), "%s", tok);
@@ -95,7 +97,8 @@ access_token(char *out, size_t len, char *err, size_t errlen)
 		snprintf(out, len, "%s", tok);
 		rc = 0;
 	} else if (doc != NULL)
-		snprintf(err, errlen, "wechat token answer lacks a token");
+		snprintf(err->message, sizeof(err->message),
+		    "wechat token answer lacks a token");
 	cJSON_Delete(doc);
 	pthread_mutex_unlock(&token_lock);
 	return (rc);
@@ -103,14 +106,14 @@ access_token(char *out, size_t len, char *err, size_t errlen)
 
 int
 wx_create_qr(const char *scene, long expire, char *qr_url, size_t len,
-    char *err, size_t errlen)
+    struct wx_error *err)
 {
 	char		 token[600], url[1024], *etok, *body, *eticket;
 	const char	*ticket;
 	cJSON		*req, *doc;
 	int		 rc = -1;
 
-	if (access_token(token, sizeof(token), err, errlen) == -1)
+	if (access_token(token, sizeof(token), err) == -1)
 		return (-1);
 	req = cJSON_CreateObject();
 	cJSON_AddNumberToObject(req, "expire_seconds", (double)expire);
@@ -123,7 +126,7 @@ wx_create_qr(const char *scene, long expire, char *qr_url, size_t len,
 	snprintf(url, sizeof(url), "%s/cgi-bin/qrcode/create?access_token=%s",
 	    auth_conf.wechat_api_base, etok);
 	curl_free(etok);
-	doc = wx_call(url, body, err, errlen);
+	doc = wx_call(url, body, err);
 	cJSON_free(body);
 	if (doc != NULL && (ticket = is_json_str(doc, "ticket")) != NULL) {
 		/* The image is fetched by the client from showqrcode. */
@@ -133,14 +136,15 @@ wx_create_qr(const char *scene, long expire, char *qr_url, size_t len,
 		curl_free(eticket);
 		rc = 0;
 	} else if (doc != NULL)
-		snprintf(err, errlen, "wechat qrcode answer lacks a ticket");
+		snprintf(err->message, sizeof(err->message),
+		    "wechat qrcode answer lacks a ticket");
 	cJSON_Delete(doc);
 	return (rc);
 }
 
 int
-wx_jscode2session(const char *code, char *openid, size_t len, char *err,
-    size_t errlen)
+wx_jscode2session(const char *code, char *openid, size_t len,
+    struct wx_error *err)
 {
 	char		 url[1024], *appid, *secret, *ecode;
 	const char	*id;
@@ -156,13 +160,14 @@ wx_jscode2session(const char *code, char *openid, size_t len, char *err,
 	curl_free(appid);
 	curl_free(secret);
 	curl_free(ecode);
-	if ((doc = wx_call(url, NULL, err, errlen)) != NULL &&
+	if ((doc = wx_call(url, NULL, err)) != NULL &&
 	    (id = is_json_str(doc, "openid")) != NULL && strlen(id) < len &&
 	    strlen(id) >= 6) {
 		snprintf(openid, len, "%s", id);
 		rc = 0;
 	} else if (doc != NULL)
-		snprintf(err, errlen, "jscode2session answer lacks an openid");
+		snprintf(err->message, sizeof(err->message),
+		    "jscode2session answer lacks an openid");
 	cJSON_Delete(doc);
 	return (rc);
 }

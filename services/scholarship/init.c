@@ -1,30 +1,8 @@
 /*
- * The scholarship service. This issue lays down the module: it starts, answers
- * health and metrics, and refuses unauthenticated calls; its endpoints
- * come with its own issue.
+ * The scholarship service. The module starts, answers health and metrics, and
+ * refuses unauthenticated calls; its endpoints come with its own issue.
  */
 #include "iskore.h"
 
-int	is_scholarship_init(int);
-int	scho_root(struct http_request *);
-
-static const struct is_service service = { "scholarship", 0, NULL };
-
-int
-is_scholarship_init(int state)
-{
-	if (state == KORE_MODULE_UNLOAD)
-		return (KORE_RESULT_OK);
-	return (is_service_init(&service));
-}
-
-/* Everything else under /api/v1/scholarship/ needs a valid token. */
-int
-scho_root(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-
-	if (is_authenticate(req, c, 0) == -1)
-		return (KORE_RESULT_OK);
-	return (is_reply_problem(req, "not-found", NULL));
-}
+const struct is_service		is_this_service = { "scholarship", 0, NULL };
+const struct is_endpoint *const	is_service_endpoints[] = { NULL };

@@ -12,11 +12,12 @@ TMP=$(mktemp -d)
 chmod 755 "$TMP"
 trap 'rm -rf "$TMP"' EXIT
 
-# Installs wrk and brings the stack up when it is not.
+# Installs wrk, and brings the stack up (again) when it is not up with
+# the benchmark's baseline route, /bench/hello.
 bench_stack() {
 	command -v wrk >/dev/null || "$ROOT/deploy/local.sh" deps
-	curl -fsS "$BASE/api/v1/attendance/healthz" >/dev/null 2>&1 ||
-	    "$ROOT/deploy/local.sh" up
+	curl -fsS "$BASE/bench/hello" >/dev/null 2>&1 ||
+	    IS_BENCH_ROUTES=1 "$ROOT/deploy/local.sh" up
 }
 
 psql_db() {

@@ -19,7 +19,8 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 command -v wrk >/dev/null || "$ROOT/deploy/local.sh" deps
-curl -fsS "$BASE/api/v1/auth/healthz" >/dev/null 2>&1 || "$ROOT/deploy/local.sh" up
+curl -fsS "$BASE/bench/hello" >/dev/null 2>&1 ||
+    IS_BENCH_ROUTES=1 "$ROOT/deploy/local.sh" up
 
 login() {
 	curl -fsS -H 'Content-Type: application/json' \

@@ -19,6 +19,8 @@
 int	is_csv_import(const char *data, size_t len,
 	    const struct is_field *columns, cJSON **rows, cJSON **rejected,
 	    const char **why);
+/* The columns of the student import (auth), and the import with them. */
+extern const struct is_field	is_csv_student_columns[];
 int	is_csv_students(const char *data, size_t len, cJSON **rows,
 	    cJSON **rejected, const char **why);
 

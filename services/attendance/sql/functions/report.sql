@@ -1,4 +1,5 @@
--- The stipend report: every student with classes held in the month.
+-- The stipend report: every student with classes held in the month (by
+-- default the previous one).
 CREATE OR REPLACE FUNCTION attendance.monthly_report(p_caller uuid, p_roles text[],
     p_month date) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -11,6 +12,9 @@ BEGIN
 		RETURN attendance.err('forbidden');
 	END IF;
 	SELECT timezone INTO v_tz FROM attendance.policy;
+	-- Stipends are paid on the previous month's attendance.
+	p_month := coalesce(p_month, (date_trunc('month', now() AT TIME ZONE
+	    v_tz) - interval '1 month')::date);
 	v_from := date_trunc('month', p_month)::timestamp AT TIME ZONE v_tz;
 	v_to := (date_trunc('month', p_month) + interval '1 month')::timestamp
 	    AT TIME ZONE v_tz;

@@ -1,0 +1,24 @@
+/*
+ * Slow work off the event loop (task.c): one Kore task at a time per
+ * request, with bytes in and one answer out.
+ */
+#ifndef IS_TASK_H
+#define IS_TASK_H
+
+#include <kore/kore.h>
+#include <kore/tasks.h>
+
+#include "ctx.h"
+
+#define IS_TASK_OUT_MAX		4096
+
+/* Runs fn in a task thread; it reads in from its channel first. */
+void		 is_task_begin(struct http_request *, struct is_ctx *,
+		    int (*fn)(struct kore_task *), const void *in,
+		    u_int32_t len);
+/* IS_PENDING (return KORE_RESULT_RETRY), IS_DONE or IS_FAILED. */
+int		 is_task_poll(struct http_request *, struct is_ctx *);
+/* The task's answer (NUL-terminated), once IS_DONE. */
+const char	*is_task_output(struct is_ctx *);
+
+#endif
