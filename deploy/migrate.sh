@@ -105,9 +105,10 @@ fi
 declare -A pending=()
 for svc in "${IS_SERVICES[@]}"; do
 	declare -A files=()
+	list=$(schema_files "$svc")	# exits on a bad name
 	while read -r f; do
-		files[$(basename "$f" .sql)]=$f
-	done < <(schema_files "$svc")
+		[ -n "$f" ] && files[$(basename "$f" .sql)]=$f
+	done <<<"$list"
 	while IFS='|' read -r version sum; do
 		[ -n "$version" ] || continue
 		f=${files[$version]:-}

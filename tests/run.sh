@@ -2,9 +2,17 @@
 # Runs every test: unit tests (cmocka, ASan+UBSan) and integration tests
 # against a fresh local stack (instance "test", started and stopped by ctest
 # fixtures). Prints ctest's summary; exits non-zero on any failure.
+#
+#   tests/run.sh [--sanitize] [ctest options]
+#   --sanitize  the stack's services run under ASan + UBSan too (slower);
+#               any report they make fails the run (at stack.down)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+if [ "${1:-}" = --sanitize ]; then
+	export IS_SANITIZE=1
+	shift
+fi
 
 deploy/local.sh deps
 # A fresh database for every run: tests create their own data, and a clean

@@ -252,19 +252,30 @@ is_endpoint_dispatch(struct http_request *req)
 			    NULL));
 		if (endpoint_enter(req, c) == -1)
 			return (KORE_RESULT_OK);
-		if (c->ep->handler == NULL) {
+		if (c->ep->states == NULL) {
 			if (endpoint_args(req, c, args, &n) == -1)
 				return (KORE_RESULT_OK);
 			is_db_begin(req, c, c->ep->sql, n, args);
 		}
 	}
-	if (c->ep->handler != NULL)
-		return (c->ep->handler(req));
+	if (c->ep->states != NULL)
+		return (http_state_run(c->ep->states, c->ep->nstates, req));
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (KORE_RESULT_RETRY);
 	if (c->ep->reply != NULL)
 		return (c->ep->reply(req, c));
 	return (is_db_reply(req, c, c->ep->status ? c->ep->status : 200));
+}
+
+int
+is_state_answer(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	is_db_reply(req, c, c->ep->status ? c->ep->status : 200);
+	return (HTTP_STATE_COMPLETE);
 }
 
 /*
@@ -309,15 +320,15 @@ check_declaration(const struct is_endpoint *ep)
 
 	if (ep->route == NULL || ep->method == 0)
 		fatal("endpoint %s: no route or method", ep->name);
-	if (ep->handler != NULL) {
-		if (ep->sql != NULL || ep->args[0].kind != IS_ARGK_END ||
-		    ep->reply != NULL)
-			fatal("endpoint %s: a handler endpoint declares no "
-			    "query of its own", ep->name);
+	if (ep->states != NULL) {
+		if (ep->nstates == 0 || ep->sql != NULL ||
+		    ep->args[0].kind != IS_ARGK_END || ep->reply != NULL)
+			fatal("endpoint %s: an endpoint with states declares "
+			    "no query of its own", ep->name);
 		return;
 	}
 	if (ep->sql == NULL)
-		fatal("endpoint %s: neither SQL nor a handler", ep->name);
+		fatal("endpoint %s: neither SQL nor states", ep->name);
 	for (a = ep->args; a->kind != IS_ARGK_END; a++) {
 		nargs++;
 		if (a->kind == IS_ARGK_FIELD && !spec_has(ep->body, a->name) &&

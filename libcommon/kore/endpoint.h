@@ -5,9 +5,9 @@
  * arguments, the success status, how to answer). Every route of a
  * service's Kore configuration names is_endpoint_dispatch(), which finds
  * the declaration, authenticates the caller, checks the role, validates
- * the input, runs the query and answers. An endpoint with more steps names
- * a handler instead -- a Kore state machine with named states -- which
- * runs after the same preamble.
+ * the input, runs the query and answers. An endpoint with more steps
+ * declares them instead: a Kore state machine (named states, run with
+ * http_state_run) that starts after the same preamble.
  *
  * Each module lists its tables in is_service_endpoints. They are checked
  * at start-up, in Kore's parent before any worker starts: the SQL must use
@@ -26,7 +26,7 @@
 #include "authn.h"
 
 /* Flags besides IS_PUBLIC and IS_AUTH_ALLOW_MCP (authn.h). */
-#define IS_INPUT_OWN		0x04	/* the handler reads body and query */
+#define IS_INPUT_OWN		0x04	/* its states read body and query */
 
 enum is_arg_kind {
 	IS_ARGK_END = 0,
@@ -93,13 +93,20 @@ struct is_endpoint {
 	/* ...answered with its value, or by reply when set. */
 	int			(*reply)(struct http_request *, struct is_ctx *);
 
-	/* Or more steps: a handler run after the preamble, and constant
-	 * data of its own (which kind of code, of ticket...). */
-	int			(*handler)(struct http_request *);
+	/* Or more steps (IS_STATES), and constant data of their own (which
+	 * kind of code, of ticket...). A state answers and returns
+	 * HTTP_STATE_COMPLETE, or sets req->fsm_state and continues. */
+	struct http_state	*states;
+	u_int8_t		 nstates;
 	const void		*data;
 };
 
 #define IS_ENDPOINTS_END	{ .name = NULL }
+#define IS_STATES(s)		.states = (s), \
+				.nstates = sizeof(s) / sizeof((s)[0])
+
+/* A last state: waits for the query and answers with its value. */
+int	is_state_answer(struct http_request *);
 
 /* The module's tables, NULL-terminated: each service defines it. */
 extern const struct is_endpoint *const	is_service_endpoints[];

@@ -1,7 +1,7 @@
 /*
  * The error catalogue. A code's status, type and titles never change once
  * published: clients branch on the type URI. Keep proto-docs/errors.md in
- * step (tests/unit/test_problem.c checks every code is documented).
+ * step (tests/unit/test_libcommon.c checks every code is documented there).
  */
 #include <stdlib.h>
 #include <string.h>

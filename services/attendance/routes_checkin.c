@@ -34,23 +34,7 @@ struct checkin {
 static const struct is_part	checkin_part = { "checkin",
 				    sizeof(struct checkin), NULL };
 
-static int	checkin_submit(struct http_request *);
-static int	checkin_batched(struct http_request *);
-static int	checkin_alone(struct http_request *);
-
-enum { CHECKIN_SUBMIT, CHECKIN_BATCHED, CHECKIN_ALONE, CHECKIN_STATES };
-
-static struct http_state	checkin_states[] = {
-	KORE_HTTP_STATE(checkin_submit),
-	KORE_HTTP_STATE(checkin_batched),
-	KORE_HTTP_STATE(checkin_alone),
-};
-
-static int
-checkin_run(struct http_request *req)
-{
-	return (http_state_run(checkin_states, CHECKIN_STATES, req));
-}
+enum { CHECKIN_SUBMIT, CHECKIN_BATCHED, CHECKIN_ALONE };
 
 /* The scan as the batch statement takes it. */
 static cJSON *
@@ -129,20 +113,16 @@ checkin_batched(struct http_request *req)
 	return (HTTP_STATE_CONTINUE);
 }
 
-static int
-checkin_alone(struct http_request *req)
-{
-	struct is_ctx	*c = is_ctx_get(req);
-
-	if (is_db_poll(req, c) == IS_PENDING)
-		return (HTTP_STATE_RETRY);
-	is_db_reply(req, c, 200);
-	return (HTTP_STATE_COMPLETE);
-}
+/* The state machines of the endpoints below. */
+static struct http_state	checkin_states[] = {
+	KORE_HTTP_STATE(checkin_submit),
+	KORE_HTTP_STATE(checkin_batched),
+	KORE_HTTP_STATE(is_state_answer),	/* CHECKIN_ALONE */
+};
 
 const struct is_endpoint	att_checkin_endpoints[] = {
 	{ .name = "checkin", .route = ATT_PREFIX "checkin",
 	  .method = HTTP_METHOD_POST, .roles = att_students,
-	  .body = checkin_spec, .handler = checkin_run },
+	  .body = checkin_spec, IS_STATES(checkin_states) },
 	IS_ENDPOINTS_END
 };

@@ -28,12 +28,13 @@ void	auth_begin_verify(struct http_request *, struct is_ctx *,
 void	auth_begin_hash(struct http_request *, struct is_ctx *,
 	    const char *password);
 
+/* A fresh refresh token for the request's answer, and its stored hash. */
+int	auth_new_refresh(struct is_ctx *, char hash[65]);
 /* Answers the claims document of the last query as tokens (with the
- * refresh token when given); a refusal is answered as a problem. */
-int	auth_reply_tokens(struct http_request *, struct is_ctx *,
-	    const char *refresh_token, int status);
-/* A fresh refresh token (kept with the request) and its stored hash. */
-int	auth_new_refresh(struct is_ctx *, const char **token, char hash[65]);
+ * request's refresh token, if it has one); a refusal as a problem. */
+int	auth_reply_tokens(struct http_request *, struct is_ctx *, int status);
+/* A last state: waits for the query and answers with tokens. */
+int	auth_state_tokens(struct http_request *);
 int	auth_reply_weak_password(struct http_request *, const char *);
 
 /* me_cache.c: /me answers cached per session; auth_changed(sub) after any

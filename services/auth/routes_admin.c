@@ -36,23 +36,7 @@ struct admin_write {
 	int		(*reply)(struct http_request *, struct is_ctx *);
 };
 
-static int	hash_initial(struct http_request *);
-static int	store(struct http_request *);
-static int	answer(struct http_request *);
-
-enum { ADMIN_HASH, ADMIN_STORE, ADMIN_ANSWER, ADMIN_STATES };
-
-static struct http_state	admin_states[] = {
-	KORE_HTTP_STATE(hash_initial),
-	KORE_HTTP_STATE(store),
-	KORE_HTTP_STATE(answer),
-};
-
-static int
-admin_run(struct http_request *req)
-{
-	return (http_state_run(admin_states, ADMIN_STATES, req));
-}
+enum { ADMIN_HASH, ADMIN_STORE, ADMIN_ANSWER };
 
 static int
 hash_initial(struct http_request *req)
@@ -139,14 +123,21 @@ static const struct admin_write	staff_write = {
 	is_body_text, staff_reply
 };
 
+/* The state machines of the endpoints below. */
+static struct http_state	admin_states[] = {
+	KORE_HTTP_STATE(hash_initial),
+	KORE_HTTP_STATE(store),
+	KORE_HTTP_STATE(answer),
+};
+
 const struct is_endpoint	auth_admin_endpoints[] = {
 	{ .name = "students_import",
 	  .route = AUTH_PREFIX "admin/students/import",
 	  .method = HTTP_METHOD_POST, .roles = admin_only,
-	  .csv = is_csv_student_columns, .handler = admin_run,
+	  .csv = is_csv_student_columns, IS_STATES(admin_states),
 	  .data = &import_write },
 	{ .name = "staff_upsert", .route = AUTH_PREFIX "admin/staff",
 	  .method = HTTP_METHOD_POST, .roles = admin_only, .body = staff_spec,
-	  .check = staff_check, .handler = admin_run, .data = &staff_write },
+	  .check = staff_check, IS_STATES(admin_states), .data = &staff_write },
 	IS_ENDPOINTS_END
 };

@@ -98,21 +98,7 @@ code_purpose(struct is_ctx *c)
 /* ------------------------------------------------------------------ */
 /* Sending */
 
-static int	send_start(struct http_request *);
-static int	send_answer(struct http_request *);
-
-enum { SEND_START, SEND_ANSWER, SEND_STATES };
-
-static struct http_state	send_states[] = {
-	KORE_HTTP_STATE(send_start),
-	KORE_HTTP_STATE(send_answer),
-};
-
-static int
-send_run(struct http_request *req)
-{
-	return (http_state_run(send_states, SEND_STATES, req));
-}
+enum { SEND_START, SEND_ANSWER };
 
 /* Where a binding code goes: the university address unless any is
  * allowed, or the number given. -1 when it has answered. */
@@ -213,26 +199,7 @@ send_answer(struct http_request *req)
 /* ------------------------------------------------------------------ */
 /* Confirming */
 
-static int	confirm_attempt(struct http_request *);
-static int	confirm_compare(struct http_request *);
-static int	confirm_consume(struct http_request *);
-static int	confirm_answer(struct http_request *);
-
-enum { CONFIRM_ATTEMPT, CONFIRM_COMPARE, CONFIRM_CONSUME, CONFIRM_ANSWER,
-    CONFIRM_STATES };
-
-static struct http_state	confirm_states[] = {
-	KORE_HTTP_STATE(confirm_attempt),
-	KORE_HTTP_STATE(confirm_compare),
-	KORE_HTTP_STATE(confirm_consume),
-	KORE_HTTP_STATE(confirm_answer),
-};
-
-static int
-confirm_run(struct http_request *req)
-{
-	return (http_state_run(confirm_states, CONFIRM_STATES, req));
-}
+enum { CONFIRM_ATTEMPT, CONFIRM_COMPARE, CONFIRM_CONSUME, CONFIRM_ANSWER };
 
 /* A recovery's new password must meet the policy before any attempt. */
 static int
@@ -330,26 +297,39 @@ confirm_answer(struct http_request *req)
 	return (HTTP_STATE_COMPLETE);
 }
 
+/* The state machines of the endpoints below. */
+static struct http_state	send_states[] = {
+	KORE_HTTP_STATE(send_start),
+	KORE_HTTP_STATE(send_answer),
+};
+
+static struct http_state	confirm_states[] = {
+	KORE_HTTP_STATE(confirm_attempt),
+	KORE_HTTP_STATE(confirm_compare),
+	KORE_HTTP_STATE(confirm_consume),
+	KORE_HTTP_STATE(confirm_answer),
+};
+
 const struct is_endpoint	auth_code_endpoints[] = {
 	{ .name = "email_start", .route = AUTH_PREFIX "me/email",
 	  .method = HTTP_METHOD_POST, .body = email_spec,
-	  .handler = send_run, .data = &use_email },
+	  IS_STATES(send_states), .data = &use_email },
 	{ .name = "email_confirm", .route = AUTH_PREFIX "me/email/confirm",
 	  .method = HTTP_METHOD_POST, .body = confirm_spec,
-	  .handler = confirm_run, .data = &use_email },
+	  IS_STATES(confirm_states), .data = &use_email },
 	{ .name = "mobile_start", .route = AUTH_PREFIX "me/mobile",
 	  .method = HTTP_METHOD_POST, .body = mobile_spec,
-	  .handler = send_run, .data = &use_mobile },
+	  IS_STATES(send_states), .data = &use_mobile },
 	{ .name = "mobile_confirm", .route = AUTH_PREFIX "me/mobile/confirm",
 	  .method = HTTP_METHOD_POST, .body = confirm_spec,
-	  .handler = confirm_run, .data = &use_mobile },
+	  IS_STATES(confirm_states), .data = &use_mobile },
 	{ .name = "recover_start", .route = AUTH_PREFIX "password/recover",
 	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC,
-	  .body = recover_start_spec, .handler = send_run,
+	  .body = recover_start_spec, IS_STATES(send_states),
 	  .data = &use_recover },
 	{ .name = "recover_finish", .route = AUTH_PREFIX "password/reset",
 	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC,
 	  .body = recover_finish_spec, .check = recover_check,
-	  .handler = confirm_run, .data = &use_recover },
+	  IS_STATES(confirm_states), .data = &use_recover },
 	IS_ENDPOINTS_END
 };

@@ -47,20 +47,28 @@ static const char *const	sql_password_of =
 static const char *const	sql_password_set =
     "SELECT auth.password_set($1, $2, $3, $4, $5)";
 
-/* What a login, a refresh or a password change carries between steps. */
+/* What a login or /me carries between steps. */
 struct session_flow {
 	char			 account_id[40];	/* "" when unknown */
-	const char		*refresh;		/* kept */
 	struct is_gen_stamp	 stamp;			/* /me */
 };
 
 static const struct is_part	flow_part = { "session",
 				    sizeof(struct session_flow), NULL };
 
+/* The refresh token a login, a refresh or a scan login answers with. */
+struct refresh {
+	const char	*token;		/* kept */
+};
+
+static const struct is_part	refresh_part = { "refresh",
+				    sizeof(struct refresh), NULL };
+
 int
-auth_new_refresh(struct is_ctx *c, const char **token, char hash[65])
+auth_new_refresh(struct is_ctx *c, char hash[65])
 {
-	char	*t;
+	struct refresh	*r = is_ctx_part(c, &refresh_part);
+	char		*t;
 
 	if ((t = is_random_token(32)) == NULL)
 		return (-1);
@@ -68,7 +76,7 @@ auth_new_refresh(struct is_ctx *c, const char **token, char hash[65])
 		free(t);
 		return (-1);
 	}
-	*token = is_ctx_keep(c, t);
+	r->token = is_ctx_keep(c, t);
 	free(t);
 	return (0);
 }
@@ -87,9 +95,9 @@ auth_reply_weak_password(struct http_request *req, const char *reason)
 }
 
 int
-auth_reply_tokens(struct http_request *req, struct is_ctx *c,
-    const char *refresh_token, int status)
+auth_reply_tokens(struct http_request *req, struct is_ctx *c, int status)
 {
+	struct refresh		*r = is_ctx_part_find(c, &refresh_part);
 	struct is_claims	 claims;
 	cJSON			*doc, *out;
 	char			*access;
@@ -107,36 +115,29 @@ auth_reply_tokens(struct http_request *req, struct is_ctx *c,
 	cJSON_AddStringToObject(out, "access_token", access);
 	cJSON_AddStringToObject(out, "token_type", "Bearer");
 	cJSON_AddNumberToObject(out, "expires_in", is_keys.ttl);
-	if (refresh_token != NULL)
-		cJSON_AddStringToObject(out, "refresh_token", refresh_token);
+	if (r != NULL && r->token != NULL)
+		cJSON_AddStringToObject(out, "refresh_token", r->token);
 	cJSON_AddBoolToObject(out, "must_change_password",
 	    claims.must_change_password);
 	free(access);
 	return (is_reply_obj(req, status, out));
 }
 
+int
+auth_state_tokens(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	auth_reply_tokens(req, c, 200);
+	return (HTTP_STATE_COMPLETE);
+}
+
 /* ------------------------------------------------------------------ */
 /* Login */
 
-static int	login_lookup(struct http_request *);
-static int	login_verify(struct http_request *);
-static int	login_finish(struct http_request *);
-static int	login_tokens(struct http_request *);
-
-enum { LOGIN_LOOKUP, LOGIN_VERIFY, LOGIN_FINISH, LOGIN_TOKENS, LOGIN_STATES };
-
-static struct http_state	login_states[] = {
-	KORE_HTTP_STATE(login_lookup),
-	KORE_HTTP_STATE(login_verify),
-	KORE_HTTP_STATE(login_finish),
-	KORE_HTTP_STATE(login_tokens),
-};
-
-static int
-login_run(struct http_request *req)
-{
-	return (http_state_run(login_states, LOGIN_STATES, req));
-}
+enum { LOGIN_LOOKUP, LOGIN_VERIFY, LOGIN_FINISH, LOGIN_TOKENS };
 
 static int
 login_lookup(struct http_request *req)
@@ -193,7 +194,7 @@ login_finish(struct http_request *req)
 	if (is_task_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
 	if ((out = is_task_output(c)) == NULL ||
-	    auth_new_refresh(c, &f->refresh, rhash) == -1) {
+	    auth_new_refresh(c, rhash) == -1) {
 		is_reply_problem(req, "internal", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
@@ -211,48 +212,21 @@ login_finish(struct http_request *req)
 	return (HTTP_STATE_CONTINUE);
 }
 
-static int
-login_tokens(struct http_request *req)
-{
-	struct is_ctx		*c = is_ctx_get(req);
-	struct session_flow	*f = is_ctx_part(c, &flow_part);
-
-	if (is_db_poll(req, c) == IS_PENDING)
-		return (HTTP_STATE_RETRY);
-	auth_reply_tokens(req, c, f->refresh, 200);
-	return (HTTP_STATE_COMPLETE);
-}
-
 /* ------------------------------------------------------------------ */
 /* Refresh: rotates the refresh token; a refused one may have revoked a
  * whole token family (reuse), so every cached /me is stale. */
 
-static int	refresh_start(struct http_request *);
-static int	refresh_tokens(struct http_request *);
-
-enum { REFRESH_START, REFRESH_TOKENS, REFRESH_STATES };
-
-static struct http_state	refresh_states[] = {
-	KORE_HTTP_STATE(refresh_start),
-	KORE_HTTP_STATE(refresh_tokens),
-};
-
-static int
-refresh_run(struct http_request *req)
-{
-	return (http_state_run(refresh_states, REFRESH_STATES, req));
-}
+enum { REFRESH_START, REFRESH_TOKENS };
 
 static int
 refresh_start(struct http_request *req)
 {
-	struct is_ctx		*c = is_ctx_get(req);
-	struct session_flow	*f = is_ctx_part(c, &flow_part);
-	char			 old[65], fresh[65];
+	struct is_ctx	*c = is_ctx_get(req);
+	char		 old[65], fresh[65];
 
 	if (auth_token_hash(auth_conf.token_secret,
 	    is_json_str(c->body, "refresh_token"), old) == -1 ||
-	    auth_new_refresh(c, &f->refresh, fresh) == -1) {
+	    auth_new_refresh(c, fresh) == -1) {
 		is_reply_problem(req, "internal", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
@@ -266,35 +240,20 @@ refresh_start(struct http_request *req)
 static int
 refresh_tokens(struct http_request *req)
 {
-	struct is_ctx		*c = is_ctx_get(req);
-	struct session_flow	*f = is_ctx_part(c, &flow_part);
+	struct is_ctx	*c = is_ctx_get(req);
 
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
 	if (is_db_state(c) != IS_DONE || is_db_refusal(c) != NULL)
 		auth_changed(NULL);
-	auth_reply_tokens(req, c, f->refresh, 200);
+	auth_reply_tokens(req, c, 200);
 	return (HTTP_STATE_COMPLETE);
 }
 
 /* ------------------------------------------------------------------ */
 /* /me: answered from the per-worker cache when it is current. */
 
-static int	me_start(struct http_request *);
-static int	me_answer(struct http_request *);
-
-enum { ME_START, ME_ANSWER, ME_STATES };
-
-static struct http_state	me_states[] = {
-	KORE_HTTP_STATE(me_start),
-	KORE_HTTP_STATE(me_answer),
-};
-
-static int
-me_run(struct http_request *req)
-{
-	return (http_state_run(me_states, ME_STATES, req));
-}
+enum { ME_START, ME_ANSWER };
 
 static int
 me_start(struct http_request *req)
@@ -337,28 +296,8 @@ me_answer(struct http_request *req)
  * access token that no longer carries must_change_password.
  */
 
-static int	password_fetch(struct http_request *);
-static int	password_verify(struct http_request *);
-static int	password_hash(struct http_request *);
-static int	password_store(struct http_request *);
-static int	password_tokens(struct http_request *);
-
 enum { PASSWORD_FETCH, PASSWORD_VERIFY, PASSWORD_HASH, PASSWORD_STORE,
-    PASSWORD_TOKENS, PASSWORD_STATES };
-
-static struct http_state	password_states[] = {
-	KORE_HTTP_STATE(password_fetch),
-	KORE_HTTP_STATE(password_verify),
-	KORE_HTTP_STATE(password_hash),
-	KORE_HTTP_STATE(password_store),
-	KORE_HTTP_STATE(password_tokens),
-};
-
-static int
-password_run(struct http_request *req)
-{
-	return (http_state_run(password_states, PASSWORD_STATES, req));
-}
+    PASSWORD_TOKENS };
 
 static int
 password_fetch(struct http_request *req)
@@ -446,7 +385,7 @@ password_tokens(struct http_request *req)
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
 	auth_changed(c->claims.sub);
-	auth_reply_tokens(req, c, NULL, 200);
+	auth_reply_tokens(req, c, 200);
 	return (HTTP_STATE_COMPLETE);
 }
 
@@ -460,13 +399,39 @@ reply_session_ended(struct http_request *req, struct is_ctx *c)
 	return (is_db_reply(req, c, 204));
 }
 
+/* The state machines of the endpoints below. */
+static struct http_state	login_states[] = {
+	KORE_HTTP_STATE(login_lookup),
+	KORE_HTTP_STATE(login_verify),
+	KORE_HTTP_STATE(login_finish),
+	KORE_HTTP_STATE(auth_state_tokens),	/* LOGIN_TOKENS */
+};
+
+static struct http_state	refresh_states[] = {
+	KORE_HTTP_STATE(refresh_start),
+	KORE_HTTP_STATE(refresh_tokens),
+};
+
+static struct http_state	me_states[] = {
+	KORE_HTTP_STATE(me_start),
+	KORE_HTTP_STATE(me_answer),
+};
+
+static struct http_state	password_states[] = {
+	KORE_HTTP_STATE(password_fetch),
+	KORE_HTTP_STATE(password_verify),
+	KORE_HTTP_STATE(password_hash),
+	KORE_HTTP_STATE(password_store),
+	KORE_HTTP_STATE(password_tokens),
+};
+
 const struct is_endpoint	auth_session_endpoints[] = {
 	{ .name = "login", .route = AUTH_PREFIX "login",
 	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC, .body = login_spec,
-	  .handler = login_run },
+	  IS_STATES(login_states) },
 	{ .name = "refresh", .route = AUTH_PREFIX "token/refresh",
 	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC,
-	  .body = refresh_spec, .handler = refresh_run },
+	  .body = refresh_spec, IS_STATES(refresh_states) },
 	{ .name = "logout", .route = AUTH_PREFIX "logout",
 	  .method = HTTP_METHOD_POST, .flags = IS_AUTH_ALLOW_MCP | IS_INPUT_OWN,
 	  .sql = "SELECT auth.logout($1, $2, $3, $4)",
@@ -474,7 +439,7 @@ const struct is_endpoint	auth_session_endpoints[] = {
 	      IS_ARG_CLIENT },
 	  .reply = reply_session_ended },
 	{ .name = "me", .route = AUTH_PREFIX "me", .method = HTTP_METHOD_GET,
-	  .flags = IS_AUTH_ALLOW_MCP | IS_INPUT_OWN, .handler = me_run },
+	  .flags = IS_AUTH_ALLOW_MCP | IS_INPUT_OWN, IS_STATES(me_states) },
 	{ .name = "sessions", .route = AUTH_PREFIX "sessions",
 	  .method = HTTP_METHOD_GET,
 	  .sql = "SELECT auth.sessions_of($1, $2)",
@@ -488,6 +453,6 @@ const struct is_endpoint	auth_session_endpoints[] = {
 	  .reply = reply_session_ended },
 	{ .name = "password_change", .route = AUTH_PREFIX "me/password",
 	  .method = HTTP_METHOD_POST, .flags = IS_AUTH_ALLOW_MCP,
-	  .body = password_spec, .handler = password_run },
+	  .body = password_spec, IS_STATES(password_states) },
 	IS_ENDPOINTS_END
 };

@@ -49,10 +49,9 @@ static const char *const	sql_login_poll =
 static const char *const	sql_mp_login =
     "SELECT auth.wechat_mp_login($1, $2, $3, $4::int, $5)";
 
-/* Between steps: the scene of a ticket, the refresh token of a login. */
+/* Between steps: the scene of a ticket. */
 struct wechat_flow {
 	const char	*scene;		/* kept */
-	const char	*refresh;	/* kept */
 };
 
 static const struct is_part	flow_part = { "wechat",
@@ -147,23 +146,7 @@ wechat_result(struct http_request *req, struct is_ctx *c)
 /* ------------------------------------------------------------------ */
 /* Tickets: the binding QR and the web login QR (.data: "bind"/"login"). */
 
-static int	ticket_create(struct http_request *);
-static int	ticket_qr(struct http_request *);
-static int	ticket_answer(struct http_request *);
-
-enum { TICKET_CREATE, TICKET_QR, TICKET_ANSWER, TICKET_STATES };
-
-static struct http_state	ticket_states[] = {
-	KORE_HTTP_STATE(ticket_create),
-	KORE_HTTP_STATE(ticket_qr),
-	KORE_HTTP_STATE(ticket_answer),
-};
-
-static int
-ticket_run(struct http_request *req)
-{
-	return (http_state_run(ticket_states, TICKET_STATES, req));
-}
+enum { TICKET_CREATE, TICKET_QR, TICKET_ANSWER };
 
 /* A new random scene id ("b..." or "l...") and its hash. */
 static int
@@ -290,25 +273,13 @@ callback_echo(struct http_request *req)
 	const char	*echo;
 
 	if (is_query_get(req, c, "echostr", &echo) == -1)
-		return (is_reply_problem(req, "bad-request", NULL));
-	return (is_reply_text(req, 200, "text/plain", echo, strlen(echo)));
+		is_reply_problem(req, "bad-request", NULL);
+	else
+		is_reply_text(req, 200, "text/plain", echo, strlen(echo));
+	return (HTTP_STATE_COMPLETE);
 }
 
-static int	callback_scan(struct http_request *);
-static int	callback_answer(struct http_request *);
-
-enum { CALLBACK_SCAN, CALLBACK_ANSWER, CALLBACK_STATES };
-
-static struct http_state	callback_states[] = {
-	KORE_HTTP_STATE(callback_scan),
-	KORE_HTTP_STATE(callback_answer),
-};
-
-static int
-callback_run(struct http_request *req)
-{
-	return (http_state_run(callback_states, CALLBACK_STATES, req));
-}
+enum { CALLBACK_SCAN, CALLBACK_ANSWER };
 
 static int
 callback_scan(struct http_request *req)
@@ -359,36 +330,21 @@ callback_answer(struct http_request *req)
 /* ------------------------------------------------------------------ */
 /* The web page polls its login ticket: pending, or a session. */
 
-static int	poll_start(struct http_request *);
-static int	poll_answer(struct http_request *);
-
-enum { POLL_START, POLL_ANSWER, POLL_STATES };
-
-static struct http_state	poll_states[] = {
-	KORE_HTTP_STATE(poll_start),
-	KORE_HTTP_STATE(poll_answer),
-};
-
-static int
-poll_run(struct http_request *req)
-{
-	return (http_state_run(poll_states, POLL_STATES, req));
-}
+enum { POLL_START, POLL_ANSWER };
 
 static int
 poll_start(struct http_request *req)
 {
-	struct is_ctx		*c = is_ctx_get(req);
-	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
-	char			 id[80], hash[65], rhash[65];
-	const char		*ua;
+	struct is_ctx	*c = is_ctx_get(req);
+	char		 id[80], hash[65], rhash[65];
+	const char	*ua;
 
 	if (is_path_tail(req, TICKETS, id, sizeof(id)) == -1) {
 		is_reply_problem(req, "not-found", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
 	is_sha256_hex(id, strlen(id), hash);
-	if (auth_new_refresh(c, &f->refresh, rhash) == -1) {
+	if (auth_new_refresh(c, rhash) == -1) {
 		is_reply_problem(req, "internal", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
@@ -403,38 +359,21 @@ poll_start(struct http_request *req)
 static int
 poll_answer(struct http_request *req)
 {
-	struct is_ctx		*c = is_ctx_get(req);
-	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+	struct is_ctx	*c = is_ctx_get(req);
 
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
 	if (is_json_str(is_db_doc(c), "status") != NULL)
 		is_reply_json(req, 202, "{\"status\":\"pending\"}");
 	else
-		auth_reply_tokens(req, c, f->refresh, 200);
+		auth_reply_tokens(req, c, 200);
 	return (HTTP_STATE_COMPLETE);
 }
 
 /* ------------------------------------------------------------------ */
 /* Mini-program login: jscode2session, then the bound account's session. */
 
-static int	mp_ask(struct http_request *);
-static int	mp_login(struct http_request *);
-static int	mp_tokens(struct http_request *);
-
-enum { MP_ASK, MP_LOGIN, MP_TOKENS, MP_STATES };
-
-static struct http_state	mp_states[] = {
-	KORE_HTTP_STATE(mp_ask),
-	KORE_HTTP_STATE(mp_login),
-	KORE_HTTP_STATE(mp_tokens),
-};
-
-static int
-mp_run(struct http_request *req)
-{
-	return (http_state_run(mp_states, MP_STATES, req));
-}
+enum { MP_ASK, MP_LOGIN, MP_TOKENS };
 
 static int
 mp_ask(struct http_request *req)
@@ -453,17 +392,16 @@ mp_ask(struct http_request *req)
 static int
 mp_login(struct http_request *req)
 {
-	struct is_ctx		*c = is_ctx_get(req);
-	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
-	cJSON			*doc;
-	char			 rhash[65];
-	const char		*ua;
+	struct is_ctx	*c = is_ctx_get(req);
+	cJSON		*doc;
+	char		 rhash[65];
+	const char	*ua;
 
 	if (is_task_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
 	if ((doc = wechat_result(req, c)) == NULL)
 		return (HTTP_STATE_COMPLETE);
-	if (auth_new_refresh(c, &f->refresh, rhash) == -1) {
+	if (auth_new_refresh(c, rhash) == -1) {
 		cJSON_Delete(doc);
 		is_reply_problem(req, "internal", NULL);
 		return (HTTP_STATE_COMPLETE);
@@ -478,39 +416,54 @@ mp_login(struct http_request *req)
 	return (HTTP_STATE_CONTINUE);
 }
 
-static int
-mp_tokens(struct http_request *req)
-{
-	struct is_ctx		*c = is_ctx_get(req);
-	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+/* The state machines of the endpoints below. */
+static struct http_state	ticket_states[] = {
+	KORE_HTTP_STATE(ticket_create),
+	KORE_HTTP_STATE(ticket_qr),
+	KORE_HTTP_STATE(ticket_answer),
+};
 
-	if (is_db_poll(req, c) == IS_PENDING)
-		return (HTTP_STATE_RETRY);
-	auth_reply_tokens(req, c, f->refresh, 200);
-	return (HTTP_STATE_COMPLETE);
-}
+static struct http_state	echo_states[] = {
+	KORE_HTTP_STATE(callback_echo),
+};
+
+static struct http_state	callback_states[] = {
+	KORE_HTTP_STATE(callback_scan),
+	KORE_HTTP_STATE(callback_answer),
+};
+
+static struct http_state	poll_states[] = {
+	KORE_HTTP_STATE(poll_start),
+	KORE_HTTP_STATE(poll_answer),
+};
+
+static struct http_state	mp_states[] = {
+	KORE_HTTP_STATE(mp_ask),
+	KORE_HTTP_STATE(mp_login),
+	KORE_HTTP_STATE(auth_state_tokens),	/* MP_TOKENS */
+};
 
 const struct is_endpoint	auth_wechat_endpoints[] = {
 	{ .name = "wechat_bind_ticket", .route = AUTH_PREFIX "wechat/bind-ticket",
 	  .method = HTTP_METHOD_POST, .body = bind_spec,
-	  .handler = ticket_run, .data = "bind" },
+	  IS_STATES(ticket_states), .data = "bind" },
 	{ .name = "wechat_login_ticket",
 	  .route = AUTH_PREFIX "wechat/login-ticket",
 	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC, .body = empty_spec,
-	  .handler = ticket_run, .data = "login" },
+	  IS_STATES(ticket_states), .data = "login" },
 	{ .name = "wechat_login_poll", .route = "^" TICKETS "[A-Za-z0-9_-]+$",
 	  .method = HTTP_METHOD_GET, .flags = IS_PUBLIC | IS_INPUT_OWN,
-	  .handler = poll_run },
+	  IS_STATES(poll_states) },
 	{ .name = "wechat_callback_check",
 	  .route = AUTH_PREFIX "wechat/callback", .method = HTTP_METHOD_GET,
 	  .flags = IS_PUBLIC | IS_INPUT_OWN, .check = callback_check,
-	  .handler = callback_echo },
+	  IS_STATES(echo_states) },
 	{ .name = "wechat_callback", .route = AUTH_PREFIX "wechat/callback",
 	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC | IS_INPUT_OWN,
-	  .check = callback_check, .handler = callback_run },
+	  .check = callback_check, IS_STATES(callback_states) },
 	{ .name = "wechat_mp_login",
 	  .route = AUTH_PREFIX "wechat/miniprogram/login",
 	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC, .body = mp_spec,
-	  .handler = mp_run },
+	  IS_STATES(mp_states) },
 	IS_ENDPOINTS_END
 };

@@ -302,6 +302,9 @@ test_leave_and_evidence(void **state)
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.len, strlen(pdf));
 	assert_memory_equal(r.body, pdf, strlen(pdf));
+	/* Kept out of shared caches, and said once. */
+	assert_int_equal(r.cache_controls, 1);
+	assert_string_equal(r.cache_control, "private, no-store");
 	it_free(&r);
 	it_get(path, k.web[1], &r);
 	it_assert_problem(&r, 404, "not-found");

@@ -127,28 +127,6 @@ test_concurrent_scans_get_their_own_verdicts(void **state)
 	att_free_class(&other);
 }
 
-/* Lines of the attendance service's log that say a worker died. */
-static int
-worker_deaths(void)
-{
-	const char	*run = getenv("IS_TEST_RUN");
-	char		 path[512], line[4096];
-	FILE		*f;
-	int		 n = 0;
-
-	assert_non_null(run);
-	snprintf(path, sizeof(path), "%s/logs/attendance.log", run);
-	if ((f = fopen(path, "r")) == NULL)
-		fail_msg("cannot read %s", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, "exited with status") != NULL ||
-		    strstr(line, "exited due to") != NULL)
-			n++;
-	}
-	fclose(f);
-	return (n);
-}
-
 static void *
 post_all_thread(void *arg)
 {
@@ -182,7 +160,7 @@ test_connections_dropped_mid_query(void **state)
 
 	(void)state;
 	memset(&set, 0, sizeof(set));
-	deaths = worker_deaths();
+	deaths = it_worker_deaths("attendance");
 	att_new_class(&k, "2026-2027", 32, 2);
 	for (i = 0; i < 2; i++)
 		assert_non_null(mp[i] = it_mp_token(k.web[i], openid,
@@ -244,7 +222,7 @@ test_connections_dropped_mid_query(void **state)
 		it_free(&r);
 	}
 	assert_int_equal(att_records_of(session), 2);
-	assert_int_equal(worker_deaths(), deaths);
+	assert_int_equal(it_worker_deaths("attendance"), deaths);
 
 	scan_set_free(&set);
 	for (i = 0; i < 2; i++)
@@ -271,18 +249,19 @@ test_low_attendance_warned_without_asking(void **state)
 {
 	struct klass	 k;
 	char		*s1, *s2;
-	int		 tries;
+	int		 tries, sweeps;
 
 	(void)state;
 	if (is_config_int("attendance.warnings_interval", 3600) > 5)
 		fail_msg("the stack must sweep often: start it with "
 		    "IS_ATTENDANCE_WARNINGS_INTERVAL=2 (tests/integration/CMakeLists.txt)");
 	att_new_class(&k, "2026-2027", 32, 1);
-	s1 = att_add_session(&k, "2026-11-02", "08:00", "09:40", "roll_call");
-	s2 = att_add_session(&k, "2026-11-09", "08:00", "09:40", "roll_call");
+	s1 = att_add_session(&k, "2027-03-01", "08:00", "09:40", "roll_call");
+	s2 = att_add_session(&k, "2027-03-08", "08:00", "09:40", "roll_call");
+	/* Classes in the future: nothing to warn about yet. */
+	assert_int_equal(warnings_of(k.ids[0]), 0);
 	att_move_session(s1, -3 * 24 * 60, 100);
 	att_move_session(s2, -2 * 24 * 60, 100);
-	assert_int_equal(warnings_of(k.ids[0]), 0);
 	for (tries = 0; tries < 100 && warnings_of(k.ids[0]) == 0; tries++)
 		usleep(100000);
 	assert_int_equal(warnings_of(k.ids[0]), 1);
@@ -290,8 +269,12 @@ test_low_attendance_warned_without_asking(void **state)
 	    "attendance.warning_state w JOIN auth.accounts a ON a.id = "
 	    "w.student_id WHERE a.login = $1 AND w.level = 'below' AND "
 	    "w.school_year = '2026-2027'", k.ids[0]), 1);
-	/* Later sweeps find nothing new to say. */
-	sleep(5);
+	/* Two later sweeps (each logs its result) find nothing new to say. */
+	sweeps = it_log_count("attendance", "warnings: {");
+	for (tries = 0; tries < 150 &&
+	    it_log_count("attendance", "warnings: {") < sweeps + 2; tries++)
+		usleep(100000);
+	assert_true(it_log_count("attendance", "warnings: {") >= sweeps + 2);
 	assert_int_equal(warnings_of(k.ids[0]), 1);
 	free(s1);
 	free(s2);

@@ -262,7 +262,16 @@ test_code_sending_is_rate_limited(void **state)
 		it_free(&r);
 	}
 	assert_true(limited);
-	sleep(2);
+	/* Leave the limiter as found: wait until a request passes again. */
+	for (i = 0, limited = 1; i < 50 && limited; i++) {
+		it_post("/api/v1/auth/password/recover", NULL,
+		    "{\"account\":\"NOSUCH43\",\"channel\":\"email\"}", &r);
+		limited = r.status == 429;
+		it_free(&r);
+		if (limited)
+			usleep(100000);
+	}
+	assert_false(limited);
 }
 
 int

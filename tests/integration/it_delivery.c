@@ -167,7 +167,8 @@ setup(void **state)
 	    "/tests/fakes/fake_sms.py", "--port", SMS_PORT, "--dir", sms_dir,
 	    "--key", "k-test", "--fail-first", "2", "--fail-always",
 	    "13900000000", NULL }, NULL);
-	usleep(700000);
+	assert_int_equal(it_wait_port(SMTP_PORT, 10), 0);
+	assert_int_equal(it_wait_port(SMS_PORT, 10), 0);
 	pids[2] = spawn((char *[]){ deliverer, NULL }, conf_path);
 	return (0);
 }

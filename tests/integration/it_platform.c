@@ -23,6 +23,9 @@ test_health_of_every_service(void **state)
 		assert_string_equal(it_str(&r, "status"), "ok");
 		assert_string_equal(it_str(&r, "database"), "ok");
 		assert_string_equal(it_str(&r, "service"), services[i]);
+		/* One Cache-Control header (Kore 4.1 appends repeats). */
+		assert_int_equal(r.cache_controls, 1);
+		assert_string_equal(r.cache_control, "no-store");
 		it_free(&r);
 		snprintf(path, sizeof(path), "/api/v1/%s/readyz", services[i]);
 		it_get(path, NULL, &r);

@@ -6,6 +6,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
@@ -40,7 +44,11 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	line[strcspn(line, "\r\n")] = '\0';
 	if (strncasecmp(line, "content-type: ", 14) == 0)
 		snprintf(r->ctype, sizeof(r->ctype), "%.127s", line + 14);
-	else if (strncasecmp(line, "retry-after: ", 13) == 0)
+	else if (strncasecmp(line, "cache-control: ", 15) == 0) {
+		r->cache_controls++;
+		snprintf(r->cache_control, sizeof(r->cache_control), "%.63s",
+		    line + 15);
+	} else if (strncasecmp(line, "retry-after: ", 13) == 0)
 		snprintf(r->retry_after, sizeof(r->retry_after), "%.31s",
 		    line + 13);
 	else if (strncasecmp(line, "x-request-id: ", 14) == 0)
@@ -357,6 +365,55 @@ it_sink_code(const char *recipient)
 	}
 	free(admin);
 	return (code);
+}
+
+int
+it_log_count(const char *service, const char *needle)
+{
+	const char	*run = getenv("IS_TEST_RUN");
+	char		 path[512], line[8192];
+	FILE		*f;
+	int		 n = 0;
+
+	if (run == NULL)
+		fail_msg("IS_TEST_RUN must name the stack");
+	snprintf(path, sizeof(path), "%s/logs/%s.log", run, service);
+	if ((f = fopen(path, "r")) == NULL)
+		fail_msg("cannot read %s", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, needle) != NULL)
+			n++;
+	}
+	fclose(f);
+	return (n);
+}
+
+int
+it_worker_deaths(const char *service)
+{
+	return (it_log_count(service, "exited with status") +
+	    it_log_count(service, "exited due to"));
+}
+
+int
+it_wait_port(const char *port, int seconds)
+{
+	struct sockaddr_in	sin;
+	int			fd, i, ok = 0;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)atoi(port));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < seconds * 20 && !ok; i++) {
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+			break;
+		ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+		close(fd);
+		if (!ok)
+			usleep(50000);
+	}
+	return (ok ? 0 : -1);
 }
 
 /*

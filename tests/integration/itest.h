@@ -25,6 +25,8 @@ struct it_resp {
 	size_t	 len;
 	cJSON	*json;
 	char	 ctype[128];
+	int	 cache_controls;	/* Cache-Control headers received */
+	char	 cache_control[64];
 	char	 retry_after[32];
 	char	 request_id[80];
 };
@@ -53,6 +55,12 @@ char	*it_admin_token(void);
 char	*it_new_student(char *id, size_t len, const char *password);
 char	*it_sink_code(const char *recipient);
 const char *it_db_conninfo(const char *role);
+/* Lines of a service's log (.run/<instance>/logs/<service>.log) that
+ * contain needle; its workers that died (Kore logs their exit). */
+int	 it_log_count(const char *service, const char *needle);
+int	 it_worker_deaths(const char *service);
+/* Waits (at most seconds) until a TCP port on 127.0.0.1 accepts. */
+int	 it_wait_port(const char *port, int seconds);
 long	 it_sql_long(const char *sql, const char *param);
 char	*it_sql_text(const char *sql, const char *param);
 const char *it_demo_password(void);

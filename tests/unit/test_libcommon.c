@@ -20,6 +20,7 @@
 #include "iscommon/jwt.h"
 #include "iscommon/metrics.h"
 #include "iscommon/problem.h"
+#include "iscommon/sqlcheck.h"
 #include "iscommon/strutil.h"
 #include "iscommon/validate.h"
 
@@ -45,6 +46,15 @@ test_config_file_and_env(void **state)
 	setenv("IS_AUTH_CODE_TTL", "3x", 1);
 	assert_int_equal(is_config_int("auth.code_ttl", 7), 7);
 	unsetenv("IS_AUTH_CODE_TTL");
+	/* A service's own role first, the shared connection string else. */
+	assert_string_equal(is_config_conninfo("auth"), "host=x port=1");
+	is_config_set("auth.db_conninfo", "host=x user=is_auth");
+	assert_string_equal(is_config_conninfo("auth"), "host=x user=is_auth");
+	assert_string_equal(is_config_conninfo("attendance"), "host=x port=1");
+	setenv("IS_ATTENDANCE_DB_CONNINFO", "user=is_attendance", 1);
+	assert_string_equal(is_config_conninfo("attendance"),
+	    "user=is_attendance");
+	unsetenv("IS_ATTENDANCE_DB_CONNINFO");
 	assert_int_equal(is_config_load("/nonexistent/file"), -1);
 	unlink(path);
 	is_config_clear();
@@ -479,6 +489,33 @@ test_generations(void **state)
 	assert_false(is_gen_current("account-2", &b));
 }
 
+/* The start-up check of endpoint declarations counts placeholders. */
+static void
+test_sql_placeholders(void **state)
+{
+	(void)state;
+	assert_int_equal(is_sql_placeholders("SELECT 1"), 0);
+	assert_int_equal(is_sql_placeholders("SELECT f($1, $2::int, $3)"), 3);
+	assert_int_equal(is_sql_placeholders("SELECT f($2, $1, $2)"), 2);
+	/* $10 is one placeholder, not $1 and a 0. */
+	assert_int_equal(is_sql_placeholders("SELECT f($1,$2,$3,$4,$5,$6,$7,"
+	    "$8,$9,$10)"), 10);
+	/* A gap is refused. */
+	assert_int_equal(is_sql_placeholders("SELECT f($1, $3)"), -1);
+	assert_int_equal(is_sql_placeholders("SELECT f($2)"), -1);
+	/* Not placeholders: literals, identifiers, dollar quotes, comments. */
+	assert_int_equal(is_sql_placeholders("SELECT '$1', \"$2\", $1"), 1);
+	assert_int_equal(is_sql_placeholders("SELECT $$ $5 $$, $1"), 1);
+	assert_int_equal(is_sql_placeholders("SELECT $q$ $5 $q$ || $1"), 1);
+	assert_int_equal(is_sql_placeholders("SELECT $1 -- $2\n"), 1);
+	assert_int_equal(is_sql_placeholders("SELECT /* $2 */ $1"), 1);
+	assert_int_equal(is_sql_placeholders("SELECT ($3 || '-01')::date, $1, "
+	    "$2"), 3);
+	/* Out of range. */
+	assert_int_equal(is_sql_placeholders("SELECT $0"), -1);
+	assert_int_equal(is_sql_placeholders("SELECT $99"), -1);
+}
+
 int
 main(void)
 {
@@ -497,6 +534,7 @@ main(void)
 		cmocka_unit_test(test_csv_students),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_generations),
+		cmocka_unit_test(test_sql_placeholders),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
