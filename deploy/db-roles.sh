@@ -7,9 +7,10 @@
 #   is_<service>     one login role per service (deploy/services.sh), with
 #                    rights on its own schema only, granted by migrate.sh.
 #
-# Passwords come from the environment: IS_DB_PASSWORD_MIGRATOR,
-# IS_DB_PASSWORD_AUTH, IS_DB_PASSWORD_ATTENDANCE... (upper-case service
-# name). An unset one leaves the role's password as it is.
+# Passwords come from the environment (never the command line, which
+# every local user can read): IS_DB_PASSWORD_MIGRATOR, IS_DB_PASSWORD_AUTH,
+# IS_DB_PASSWORD_ATTENDANCE... (upper-case service name). An unset one
+# leaves the role's password as it is.
 #
 # A database built when one role (IS_DB_LEGACY_OWNER, default isys_app)
 # owned everything is adopted: what that role owns in DATABASE passes to
@@ -27,9 +28,11 @@ export PGOPTIONS='-c client_min_messages=warning'
 # psql_super DATABASE ...: later keywords of a conninfo string win.
 psql_super() { psql -X -q -v ON_ERROR_STOP=1 "$conn dbname=$1" "${@:2}"; }
 
-# Creates role $1 (LOGIN) if missing and sets its password when $2 is set.
+# Creates role $1 (LOGIN) if missing, and sets its password when the
+# environment variable named $2 is set (psql reads it: \getenv).
 role() {
-	psql_super postgres -v role="$1" -v pw="$2" <<-'SQL'
+	IS_ROLE_PASSWORD=${!2:-} psql_super postgres -v role="$1" <<-'SQL'
+	\getenv pw IS_ROLE_PASSWORD
 	SELECT format('CREATE ROLE %I LOGIN', :'role')
 	    WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role')
 	\gexec
@@ -39,10 +42,9 @@ role() {
 	SQL
 }
 
-role is_migrator "${IS_DB_PASSWORD_MIGRATOR:-}"
+role is_migrator IS_DB_PASSWORD_MIGRATOR
 for svc in "${IS_SERVICES[@]}"; do
-	pwvar=IS_DB_PASSWORD_${svc^^}
-	role "is_$svc" "${!pwvar:-}"
+	role "is_$svc" "IS_DB_PASSWORD_${svc^^}"
 done
 
 psql_super postgres -v db="$db" <<-'SQL'

@@ -176,14 +176,17 @@ postgres_up() {
 		    -w -t 60 start >/dev/null
 	fi
 	# The roles and the database as the superuser, then the schema as
-	# the migrator (over the socket, which this cluster trusts).
-	local svc pw env=()
-	for svc in MIGRATOR "${SERVICES[@]^^}"; do
-		pw=DB_PASSWORD_$svc
-		env+=("IS_DB_PASSWORD_$svc=${!pw}")
-	done
-	as_user env "${env[@]}" "$ROOT/deploy/db-roles.sh" \
-	    "host=$RUN/pgsock port=$PG_PORT user=postgres" isys
+	# the migrator (over the socket, which this cluster trusts). The
+	# passwords go by the environment, out of sight of ps.
+	local svc pw
+	(
+		for svc in MIGRATOR "${SERVICES[@]^^}"; do
+			pw=DB_PASSWORD_$svc
+			export "IS_DB_PASSWORD_$svc=${!pw}"
+		done
+		as_user "$ROOT/deploy/db-roles.sh" \
+		    "host=$RUN/pgsock port=$PG_PORT user=postgres" isys
+	)
 	as_user "$ROOT/deploy/migrate.sh" \
 	    "host=$RUN/pgsock port=$PG_PORT dbname=isys user=is_migrator"
 }
@@ -200,10 +203,10 @@ render_kore_conf() {
 	    "$ROOT/services/$svc/$svc.conf.in" >"$RUN/$svc.conf"
 }
 
-# Stops the processes named by these pid files: all are asked at once,
-# then each gets 5 s before it is killed.
+# Stops the processes named by these pid files: all are asked at once and
+# get 5 s in all; any still there is then killed, with its children.
 stop_pidfiles() {
-	local f pid pids=()
+	local f pid alive pids=()
 	for f in "$@"; do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f" 2>/dev/null || true)
@@ -213,12 +216,21 @@ stop_pidfiles() {
 		fi
 		rm -f "$f"
 	done
-	for pid in ${pids[@]+"${pids[@]}"}; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
+	for _ in $(seq 50); do
+		alive=0
+		for pid in ${pids[@]+"${pids[@]}"}; do
+			kill -0 "$pid" 2>/dev/null && alive=1
 		done
-		kill -9 "$pid" 2>/dev/null || true
+		[ "$alive" = 1 ] || break
+		sleep 0.1
+	done
+	for pid in ${pids[@]+"${pids[@]}"}; do
+		# A Kore parent still there waits for a worker that hangs: the
+		# workers go first, or they would outlive it holding the port.
+		if kill -0 "$pid" 2>/dev/null; then
+			pkill -KILL -P "$pid" 2>/dev/null || true
+			kill -9 "$pid" 2>/dev/null || true
+		fi
 	done
 }
 

@@ -26,10 +26,14 @@ conn=${1:?usage: migrate.sh CONNINFO}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/services.sh"
 root=${IS_SQL_ROOT:-$here/../services}
+# Paths go into psql scripts (\i '...'): plain characters only.
+[[ $root =~ ^[A-Za-z0-9/._-]+$ ]] || { echo "migrate: unusable path $root" >&2; exit 2; }
 export PGOPTIONS='-c client_min_messages=warning'
 psql_run() { psql -X -q -v ON_ERROR_STOP=1 "$conn" "$@"; }
 psql_value() { psql -X -q -At -v ON_ERROR_STOP=1 "$conn" "$@"; }
 die() { echo "migrate: $*" >&2; exit 1; }
+# Every transaction takes this first: two migrators run one after the other.
+LOCK="SELECT pg_advisory_xact_lock(hashtext('is-migrate')) \\g /dev/null"
 
 # The last migration of the single-sequence layout, and all before it.
 LEGACY=(001_schemas 002_messaging_outbox 003_auth 004_auth_passwords_codes
@@ -89,6 +93,7 @@ if [ "$(psql_value -c "SELECT to_regclass('public.schema_migrations') IS NOT NUL
 	        "(it has: $have); migrate it with that commit's deploy/migrate.sh first"
 	{
 		echo "BEGIN;"
+		echo "$LOCK"
 		for svc in "${LEGACY_ADOPTS[@]}"; do
 			f=$root/$svc/sql/schema/001_baseline.sql
 			[ -f "$f" ] || die "$svc: 001_baseline.sql is missing"
@@ -130,6 +135,8 @@ done
 
 # Every function in schema $1 not (re)defined by this transaction: in the
 # source no longer. CREATE OR REPLACE rewrites a function's catalogue row.
+# (A GRANT does too: a file that grants a function no file defines fails
+# on a fresh database, which the tests build.)
 stale_sql() {
 	cat <<-SQL
 	DO \$\$
@@ -137,8 +144,11 @@ stale_sql() {
 		f regprocedure;
 	BEGIN
 		FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
-		    WHERE p.pronamespace = '$1'::regnamespace
-		    AND p.xmin <> xid(pg_current_xact_id()) LOOP
+		    WHERE p.pronamespace = '$1'::regnamespace AND p.prokind = 'f'
+		    AND p.xmin <> xid(pg_current_xact_id())
+		    AND NOT EXISTS (SELECT 1 FROM pg_depend d
+			WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+			AND d.deptype = 'e') LOOP
 			RAISE WARNING 'migrate: dropping %, no longer in the source', f;
 			EXECUTE format('DROP FUNCTION %s', f);
 		END LOOP;
@@ -186,6 +196,7 @@ for svc in "${IS_SERVICES[@]}"; do
 		echo "migrate: $svc: applying $version"
 		{
 			echo "BEGIN;"
+			echo "$LOCK"
 			echo "\\i '$f'"
 			echo "INSERT INTO migrator.applied (service, version, checksum)"
 			echo "    VALUES ('$svc', '$version', '$(checksum "$f")');"
@@ -201,11 +212,14 @@ for svc in "${IS_SERVICES[@]}"; do
 	files=()
 	if [ -d "$root/$svc/sql/functions" ]; then
 		while read -r f; do
+			[[ $(basename "$f") =~ ^[a-z0-9_]+\.sql$ ]] ||
+			    die "$svc: bad function file name $(basename "$f")"
 			files+=("$f")
 		done < <(find "$root/$svc/sql/functions" -name '*.sql' | sort)
 	fi
 	{
 		echo "BEGIN;"
+		echo "$LOCK"
 		echo "SET LOCAL check_function_bodies = off;"
 		for f in ${files[@]+"${files[@]}"}; do echo "\\i '$f'"; done
 		stale_sql "$svc"

@@ -55,6 +55,12 @@ ctx_free(struct http_request *req)
 			later = 1;
 			continue;
 		}
+		/*
+		 * Scribbled over before it goes: whatever still points into
+		 * a released part (Kore's lists, a batch) fails loudly at
+		 * once, even in code the sanitizers do not see (Kore's).
+		 */
+		memset(c->parts[i].data, 0xa5, c->parts[i].kind->size);
 		free(c->parts[i].data);
 		c->parts[i].data = NULL;
 		c->parts[i].released = 1;

@@ -34,6 +34,7 @@ struct db_call {
 	struct is_ctx		*ctx;
 	struct kore_pgsql	 sql;
 	int			 state;
+	int			 bound;		/* sql is in the request's list */
 	int			 started;	/* sent; sql holds a connection */
 	int			 holds;		/* counted in db_in_use */
 	int			 queued;	/* waiting for a connection */
@@ -129,8 +130,10 @@ is_db_warm(const char *dbname, int n)
 }
 
 /*
- * Gives back the query's connection (or its place in the queue) and lets
- * the next request in. Safe to call more than once.
+ * Gives back the query's connection (or its place in either queue) and
+ * lets the next request in. Safe to call more than once. The query leaves
+ * the request's list of queries here, whether it ran or not: Kore walks
+ * that list when it frees the request, after this part has gone.
  */
 static void
 db_giveback(struct db_call *d)
@@ -139,8 +142,9 @@ db_giveback(struct db_call *d)
 		TAILQ_REMOVE(&db_waiting, d, wait);
 		d->queued = 0;
 	}
-	if (d->started)
+	if (d->bound)
 		is_db_cleanup(&d->sql);
+	d->bound = 0;
 	d->started = 0;
 	if (d->holds) {
 		d->holds = 0;
@@ -197,6 +201,7 @@ is_db_begin(struct http_request *req, struct is_ctx *c, const char *query,
 		d->params[i] = params[i] ? is_strdup(params[i]) : NULL;
 	kore_pgsql_init(&d->sql);
 	kore_pgsql_bind_request(&d->sql, req);
+	d->bound = 1;
 	d->state = IS_PENDING;
 	d->started = 0;
 }
@@ -290,6 +295,8 @@ is_db_poll(struct http_request *req, struct is_ctx *c)
 	const char	*values[IS_DB_MAX_PARAMS];
 	int		 lengths[IS_DB_MAX_PARAMS], formats[IS_DB_MAX_PARAMS], i;
 
+	if (d->ctx == NULL)
+		fatal("is_db_poll: no query was begun");
 	if (d->state != IS_PENDING)
 		return (d->state);
 	if (!d->started) {
@@ -300,9 +307,8 @@ is_db_poll(struct http_request *req, struct is_ctx *c)
 			if (d->sql.state == KORE_PGSQL_STATE_INIT)
 				return (IS_PENDING);
 			db_record_error(d);
-			is_db_cleanup(&d->sql);
+			db_giveback(d);
 			d->state = IS_FAILED;
-			db_wake_next();
 			return (IS_FAILED);
 		}
 		is_db_check_idle(&d->sql);
@@ -389,6 +395,7 @@ is_db_set_result(struct is_ctx *c, const char *value, int state)
 {
 	struct db_call	*d = is_ctx_part(c, &db_part);
 
+	db_giveback(d);
 	db_reset(d);
 	d->ctx = c;
 	d->value = value != NULL ? is_strdup(value) : NULL;

@@ -349,6 +349,11 @@ check_declaration(const struct is_endpoint *ep)
 		if (a->kind == IS_ARGK_FN && a->fn == NULL)
 			fatal("endpoint %s: argument %d has no function",
 			    ep->name, nargs);
+		if ((ep->flags & IS_PUBLIC) && (a->kind == IS_ARGK_CALLER ||
+		    a->kind == IS_ARGK_ROLES || a->kind == IS_ARGK_SESSION ||
+		    a->kind == IS_ARGK_ACCOUNT))
+			fatal("endpoint %s: a public endpoint has no caller "
+			    "(argument %d)", ep->name, nargs);
 	}
 	if (nargs > IS_DB_MAX_PARAMS)
 		fatal("endpoint %s: more than %d arguments", ep->name,

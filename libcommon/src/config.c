@@ -130,10 +130,10 @@ is_config_conninfo(const char *service)
 {
 	char	key[96];
 
-	if ((size_t)snprintf(key, sizeof(key), "%s.db_conninfo", service) <
-	    sizeof(key) && is_config_get(key, NULL) != NULL)
-		return (is_config_get(key, NULL));
-	return (is_config_get("db.conninfo", NULL));
+	if ((size_t)snprintf(key, sizeof(key), "%s.db_conninfo", service) >=
+	    sizeof(key))
+		return (NULL);
+	return (is_config_get(key, NULL));
 }
 
 void

@@ -441,7 +441,7 @@ const struct is_endpoint	auth_session_endpoints[] = {
 	{ .name = "me", .route = AUTH_PREFIX "me", .method = HTTP_METHOD_GET,
 	  .flags = IS_AUTH_ALLOW_MCP | IS_INPUT_OWN, IS_STATES(me_states) },
 	{ .name = "sessions", .route = AUTH_PREFIX "sessions",
-	  .method = HTTP_METHOD_GET,
+	  .method = HTTP_METHOD_GET, .flags = IS_INPUT_OWN,
 	  .sql = "SELECT auth.sessions_of($1, $2)",
 	  .args = { IS_ARG_CALLER, IS_ARG_SESSION } },
 	{ .name = "session_revoke", .route = "^" SESSIONS "[0-9a-fA-F-]+$",

@@ -206,8 +206,11 @@ main(void)
 		is_log("error", NULL, "messaging.db_conninfo is not set");
 		return (1);
 	}
-	snprintf(conninfo, sizeof(conninfo), "%s application_name=is-deliverer",
-	    base);
+	if ((size_t)snprintf(conninfo, sizeof(conninfo),
+	    "%s application_name=is-deliverer", base) >= sizeof(conninfo)) {
+		is_log("error", NULL, "messaging.db_conninfo is too long");
+		return (1);
+	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	curl_global_init(CURL_GLOBAL_DEFAULT);

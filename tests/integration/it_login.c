@@ -1,6 +1,7 @@
 /* Login, forced password change, refresh rotation and reuse detection,
  * logout, sessions, lockout, /me. */
 #include <curl/curl.h>
+#include <libpq-fe.h>
 
 #include "itest.h"
 
@@ -266,6 +267,71 @@ test_disconnect_during_login_is_harmless(void **state)
 	assert_int_equal(it_worker_deaths("auth"), deaths);
 }
 
+#define ABORTED_REFRESH	"\"uri\":\"/api/v1/auth/token/refresh\",\"status\":499"
+
+/*
+ * Clients that give up while their requests wait for a database
+ * connection (the pool is full: their queries are blocked behind a lock)
+ * must not hurt the worker either: Kore frees such requests while their
+ * query has not started.
+ */
+static void
+test_clients_leaving_queued_requests(void **state)
+{
+	struct it_resp	 r, out[40];
+	char		*bodies[40], *tokens[40];
+	char		*tok;
+	PGconn		*locker;
+	PGresult	*res;
+	int		 i, deaths, aborted;
+	int		 auth_port = atoi(getenv("IS_PORT_BASE")) + 1;
+
+	(void)state;
+	deaths = it_worker_deaths("auth");
+	locker = PQconnectdb(it_db_conninfo("postgres"));
+	assert_int_equal(PQstatus(locker), CONNECTION_OK);
+	res = PQexec(locker, "BEGIN; LOCK TABLE auth.refresh_tokens IN "
+	    "ACCESS EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	for (i = 0; i < 40; i++) {
+		bodies[i] = "{\"refresh_token\":\"abandoned-refresh-token-0\"}";
+		tokens[i] = NULL;
+	}
+	/* 12 hold the pool's connections, the rest wait for one: all go. */
+	aborted = it_access_count(ABORTED_REFRESH);
+	it_post_all_within(40, "/api/v1/auth/token/refresh", tokens, bodies,
+	    out, 700);
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(out[i].status, 0);
+		it_free(&out[i]);
+	}
+	/*
+	 * nginx gives up on them too (499) and closes its connections to
+	 * auth; auth has freed the requests once it has closed its side.
+	 */
+	for (i = 0; i < 100 && it_access_count(ABORTED_REFRESH) < aborted + 40;
+	    i++)
+		usleep(50000);
+	assert_true(it_access_count(ABORTED_REFRESH) >= aborted + 40);
+	for (i = 0; i < 100 && it_close_wait(auth_port) > 0; i++)
+		usleep(20000);
+	assert_int_equal(it_close_wait(auth_port), 0);
+	res = PQexec(locker, "ROLLBACK");
+	PQclear(res);
+	PQfinish(locker);
+	/* The workers are there and serve. */
+	for (i = 0; i < 4; i++) {
+		tok = it_login("2023S0002", it_demo_password(), NULL);
+		assert_non_null(tok);
+		it_get("/api/v1/auth/me", tok, &r);
+		assert_int_equal(r.status, 200);
+		it_free(&r);
+		free(tok);
+	}
+	assert_int_equal(it_worker_deaths("auth"), deaths);
+}
+
 int
 main(void)
 {
@@ -277,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_logout_and_sessions),
 		cmocka_unit_test(test_lockout_after_repeated_failures),
 		cmocka_unit_test(test_disconnect_during_login_is_harmless),
+		cmocka_unit_test(test_clients_leaving_queued_requests),
 	};
 
 	it_init();

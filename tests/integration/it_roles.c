@@ -15,6 +15,7 @@ static const char *const	services[] = { "auth", "attendance", "profile",
 static const char *const	published =
     "auth.account_id is_attendance\n"
     "auth.can_read_student is_attendance\n"
+    "auth.counselled_students is_attendance\n"
     "auth.counsellors_of is_attendance\n"
     "auth.current_wechat is_attendance\n"
     "auth.is_counsellor_of is_attendance\n"

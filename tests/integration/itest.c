@@ -148,14 +148,23 @@ it_request(const char *method, const char *path, const char *token,
 	return (rc == CURLE_OK ? 0 : -1);
 }
 
-/*
- * n JSON POSTs to path at once, each on its own connection, with
- * tokens[i] and bodies[i]; out[i] is the answer to the i-th (status 0
- * when the request failed). Returns when all are answered.
- */
 void
 it_post_all(int n, const char *path, char *const *tokens,
     char *const *bodies, struct it_resp *out)
+{
+	it_post_all_within(n, path, tokens, bodies, out, 0);
+}
+
+/*
+ * n JSON POSTs to path at once, each on its own connection, with
+ * tokens[i] and bodies[i]; out[i] is the answer to the i-th (status 0
+ * when the request failed). Returns when all are answered, or when
+ * timeout_ms (when > 0) has passed: the rest are abandoned, as clients
+ * that give up.
+ */
+void
+it_post_all_within(int n, const char *path, char *const *tokens,
+    char *const *bodies, struct it_resp *out, long timeout_ms)
 {
 	struct it_call	*calls, *call;
 	CURLM		*multi;
@@ -169,6 +178,9 @@ it_post_all(int n, const char *path, char *const *tokens,
 		    "application/json", bodies[i], strlen(bodies[i]), &out[i]);
 		curl_easy_setopt(calls[i].curl, CURLOPT_PRIVATE, &calls[i]);
 		curl_easy_setopt(calls[i].curl, CURLOPT_FRESH_CONNECT, 1L);
+		if (timeout_ms > 0)
+			curl_easy_setopt(calls[i].curl, CURLOPT_TIMEOUT_MS,
+			    timeout_ms);
 		curl_multi_add_handle(multi, calls[i].curl);
 	}
 	do {
@@ -382,6 +394,47 @@ it_log_count(const char *service, const char *needle)
 		fail_msg("cannot read %s", path);
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (strstr(line, needle) != NULL)
+			n++;
+	}
+	fclose(f);
+	return (n);
+}
+
+int
+it_access_count(const char *needle)
+{
+	const char	*run = getenv("IS_TEST_RUN");
+	char		 path[512], line[4096];
+	FILE		*f;
+	int		 n = 0;
+
+	if (run == NULL)
+		fail_msg("IS_TEST_RUN must name the stack");
+	snprintf(path, sizeof(path), "%s/nginx/access.log", run);
+	if ((f = fopen(path, "r")) == NULL)
+		fail_msg("cannot read %s", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, needle) != NULL)
+			n++;
+	}
+	fclose(f);
+	return (n);
+}
+
+int
+it_close_wait(int port)
+{
+	char		 line[512];
+	FILE		*f;
+	unsigned int	 lport, state;
+	int		 n = 0;
+
+	if ((f = fopen("/proc/net/tcp", "r")) == NULL)
+		fail_msg("cannot read /proc/net/tcp");
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* "  sl  local_address rem_address   st ..." */
+		if (sscanf(line, " %*d: %*8x:%4x %*8x:%*4x %2x", &lport,
+		    &state) == 2 && (int)lport == port && state == 0x08)
 			n++;
 	}
 	fclose(f);

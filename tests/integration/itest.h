@@ -41,6 +41,9 @@ int	 it_post(const char *path, const char *token, const char *json,
 /* n POSTs at once (curl multi); out[i] answers the i-th. */
 void	 it_post_all(int n, const char *path, char *const *tokens,
 	    char *const *bodies, struct it_resp *out);
+/* The same, abandoning what is not answered within timeout_ms. */
+void	 it_post_all_within(int n, const char *path, char *const *tokens,
+	    char *const *bodies, struct it_resp *out, long timeout_ms);
 void	 it_free(struct it_resp *);
 const char *it_str(struct it_resp *, const char *name);
 
@@ -61,6 +64,10 @@ int	 it_log_count(const char *service, const char *needle);
 int	 it_worker_deaths(const char *service);
 /* Waits (at most seconds) until a TCP port on 127.0.0.1 accepts. */
 int	 it_wait_port(const char *port, int seconds);
+/* Lines of nginx's access log that contain needle. */
+int	 it_access_count(const char *needle);
+/* Sockets of a local TCP port the peer closed and we not yet (CLOSE_WAIT). */
+int	 it_close_wait(int port);
 long	 it_sql_long(const char *sql, const char *param);
 char	*it_sql_text(const char *sql, const char *param);
 const char *it_demo_password(void);

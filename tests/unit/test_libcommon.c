@@ -46,11 +46,11 @@ test_config_file_and_env(void **state)
 	setenv("IS_AUTH_CODE_TTL", "3x", 1);
 	assert_int_equal(is_config_int("auth.code_ttl", 7), 7);
 	unsetenv("IS_AUTH_CODE_TTL");
-	/* A service's own role first, the shared connection string else. */
-	assert_string_equal(is_config_conninfo("auth"), "host=x port=1");
+	/* A service's own role, and no fallback to a shared one. */
+	assert_null(is_config_conninfo("auth"));
 	is_config_set("auth.db_conninfo", "host=x user=is_auth");
 	assert_string_equal(is_config_conninfo("auth"), "host=x user=is_auth");
-	assert_string_equal(is_config_conninfo("attendance"), "host=x port=1");
+	assert_null(is_config_conninfo("attendance"));
 	setenv("IS_ATTENDANCE_DB_CONNINFO", "user=is_attendance", 1);
 	assert_string_equal(is_config_conninfo("attendance"),
 	    "user=is_attendance");

@@ -33,8 +33,7 @@ RETURNS TABLE (student_id uuid) LANGUAGE sql STABLE AS $$
 $$;
 
 -- A course is visible to the offices, its teacher, the secretary of its
--- school, and whoever may see one of its students (a student themself,
--- their counsellor, their school's secretary).
+-- school, its students, and the counsellors of its students.
 CREATE OR REPLACE FUNCTION attendance.can_see_course(p_caller uuid, p_roles text[],
     p_course uuid) RETURNS boolean
 LANGUAGE sql STABLE AS $$
@@ -44,8 +43,8 @@ LANGUAGE sql STABLE AS $$
 		AND auth.manages_school(p_caller, c.school))))
 	    OR EXISTS (SELECT 1 FROM attendance.enrolments e
 		WHERE e.course_id = p_course AND (e.student_id = p_caller
-		OR (p_roles <> ARRAY['student'] AND e.student_id IN (
-		    SELECT v.student_id FROM auth.visible_students(p_caller) v))));
+		OR ('counsellor' = ANY (p_roles) AND e.student_id IN (
+		    SELECT c.student_id FROM auth.counselled_students(p_caller) c))));
 $$;
 
 -- The teacher of the session's course (or an admin) may run it.

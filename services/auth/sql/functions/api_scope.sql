@@ -6,28 +6,41 @@
 --   themselves. Roles and scopes are read from the database, not from a
 --   token, so a change applies at once.
 -- Other services add what only they know (attendance: a course's teacher
--- sees its students). SECURITY DEFINER: the callers have no rights on
--- auth's tables; search_path is pinned and every name qualified.
+-- sees its students). The published functions are SECURITY DEFINER: their
+-- callers have no rights on auth's tables; search_path is pinned and
+-- every name qualified.
 
--- The students a member of staff may see (the rule above, not inlined
--- into callers outside auth: it is private to this schema).
+-- The parts of the rule, private to auth (inlined where they are used).
+CREATE OR REPLACE FUNCTION auth.office_holder(p_caller uuid)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT EXISTS (SELECT 1 FROM auth.account_roles r
+	    WHERE r.account_id = p_caller
+	    AND r.role IN ('io', 'finance', 'leader', 'admin'));
+$$;
+
+CREATE OR REPLACE FUNCTION auth.counsellor_scope(p_caller uuid)
+RETURNS TABLE (student_id uuid) LANGUAGE sql STABLE AS $$
+	SELECT s.value::uuid FROM auth.staff_scopes s
+	JOIN auth.account_roles r ON r.account_id = s.staff_id
+	    AND r.role = 'counsellor'
+	WHERE s.staff_id = p_caller AND s.scope = 'student';
+$$;
+
+CREATE OR REPLACE FUNCTION auth.secretary_scope(p_caller uuid)
+RETURNS TABLE (school text) LANGUAGE sql STABLE AS $$
+	SELECT s.value FROM auth.staff_scopes s
+	JOIN auth.account_roles r ON r.account_id = s.staff_id
+	    AND r.role = 'secretary'
+	WHERE s.staff_id = p_caller AND s.scope = 'school';
+$$;
+
+-- The students a member of staff may see: the rule above.
 CREATE OR REPLACE FUNCTION auth.scope_students(p_caller uuid)
 RETURNS TABLE (student_id uuid) LANGUAGE sql STABLE AS $$
 	SELECT a.id FROM auth.accounts a
-	WHERE a.kind = 'student' AND (
-	    EXISTS (SELECT 1 FROM auth.account_roles r
-		WHERE r.account_id = p_caller
-		AND r.role IN ('io', 'finance', 'leader', 'admin'))
-	    OR EXISTS (SELECT 1 FROM auth.staff_scopes s
-		JOIN auth.account_roles r ON r.account_id = s.staff_id
-		    AND r.role = 'counsellor'
-		WHERE s.staff_id = p_caller AND s.scope = 'student'
-		AND s.value = a.id::text)
-	    OR EXISTS (SELECT 1 FROM auth.staff_scopes s
-		JOIN auth.account_roles r ON r.account_id = s.staff_id
-		    AND r.role = 'secretary'
-		WHERE s.staff_id = p_caller AND s.scope = 'school'
-		AND s.value = a.school));
+	WHERE a.kind = 'student' AND (auth.office_holder(p_caller)
+	    OR a.id IN (SELECT c.student_id FROM auth.counsellor_scope(p_caller) c)
+	    OR a.school IN (SELECT s.school FROM auth.secretary_scope(p_caller) s));
 $$;
 
 CREATE OR REPLACE FUNCTION auth.visible_students(p_caller uuid)
@@ -43,18 +56,22 @@ SET search_path = pg_catalog, pg_temp AS $$
 	    FROM auth.scope_students(p_caller) v WHERE v.student_id = p_student);
 $$;
 
--- The counsellor role with this student in scope: who approves leave and
--- corrects records for them.
+-- A counsellor's own students: who approves their leave and corrects
+-- their records, and whose courses the counsellor sees.
+CREATE OR REPLACE FUNCTION auth.counselled_students(p_caller uuid)
+RETURNS TABLE (student_id uuid) LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT c.student_id FROM auth.counsellor_scope(p_caller) c;
+$$;
+
 CREATE OR REPLACE FUNCTION auth.is_counsellor_of(p_caller uuid,
     p_student uuid) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
-	SELECT EXISTS (SELECT 1 FROM auth.staff_scopes s
-	    JOIN auth.account_roles r ON r.account_id = s.staff_id
-		AND r.role = 'counsellor'
-	    WHERE s.staff_id = p_caller AND s.scope = 'student'
-	    AND s.value = p_student::text);
+	SELECT p_student IN (SELECT c.student_id
+	    FROM auth.counsellor_scope(p_caller) c);
 $$;
 
+-- Who counsels a student (told of their leave applications).
 CREATE OR REPLACE FUNCTION auth.counsellors_of(p_student uuid)
 RETURNS TABLE (staff_id uuid) LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
@@ -68,14 +85,11 @@ $$;
 CREATE OR REPLACE FUNCTION auth.manages_school(p_caller uuid,
     p_school text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
-	SELECT EXISTS (SELECT 1 FROM auth.staff_scopes s
-	    JOIN auth.account_roles r ON r.account_id = s.staff_id
-		AND r.role = 'secretary'
-	    WHERE s.staff_id = p_caller AND s.scope = 'school'
-	    AND s.value = p_school);
+	SELECT p_school IN (SELECT s.school FROM auth.secretary_scope(p_caller) s);
 $$;
 
 GRANT EXECUTE ON FUNCTION auth.visible_students(uuid),
-    auth.can_read_student(uuid, uuid), auth.is_counsellor_of(uuid, uuid),
-    auth.counsellors_of(uuid), auth.manages_school(uuid, text)
+    auth.can_read_student(uuid, uuid), auth.counselled_students(uuid),
+    auth.is_counsellor_of(uuid, uuid), auth.counsellors_of(uuid),
+    auth.manages_school(uuid, text)
     TO is_attendance;
