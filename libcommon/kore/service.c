@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include <kore/seccomp.h>
 
 #include "db.h"
@@ -51,6 +53,7 @@ KORE_SECCOMP_FILTER("iscommon",
 
 struct is_jwt_keys	is_keys;
 static int		 service_init(const struct is_service *);
+static char		*conninfo_named(const char *, const char *);
 
 static const char	*service_name = "is";
 static char		*service_conninfo;
@@ -94,6 +97,39 @@ log_flush_timer(void *arg, u_int64_t now)
 }
 
 /* Every module's init function (the Kore config's "load" line). */
+/*
+ * The service's connection string: it names the service in
+ * pg_stat_activity, and bounds connecting (which blocks the worker: Kore's
+ * own pool, a reset after a lost connection) unless the operator chose a
+ * connect_timeout. key=value form only: a URI takes no keywords after it.
+ */
+static char *
+conninfo_named(const char *conninfo, const char *name)
+{
+	PQconninfoOption	*opts, *o;
+	char			*err = NULL, *named;
+	int			 timeout = 0;
+
+	if (strncmp(conninfo, "postgres", 8) == 0 ||
+	    (opts = PQconninfoParse(conninfo, &err)) == NULL) {
+		is_log("error", NULL, "%s.db_conninfo: %s", name, err != NULL ?
+		    err : "write it as key=value pairs, not a URI");
+		PQfreemem(err);
+		return (NULL);
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "connect_timeout") == 0 &&
+		    o->val != NULL)
+			timeout = 1;
+	}
+	PQconninfoFree(opts);
+	if ((named = malloc(strlen(conninfo) + strlen(name) + 64)) == NULL)
+		return (NULL);
+	sprintf(named, "%s application_name=%s%s", conninfo, name,
+	    timeout ? "" : " connect_timeout=2");
+	return (named);
+}
+
 int
 is_module_init(int state)
 {
@@ -106,7 +142,7 @@ static int
 service_init(const struct is_service *svc)
 {
 	const char	*path, *conninfo;
-	char		 key[64], *named;
+	char		 key[64];
 
 	service_name = svc->name;
 	is_log_init(svc->name);
@@ -124,17 +160,8 @@ service_init(const struct is_service *svc)
 	snprintf(key, sizeof(key), "%s.db_conn_max", svc->name);
 	pgsql_conn_max = (u_int16_t)is_config_int(key,
 	    is_config_int("db.conn_max", 6));
-	/*
-	 * Names the service in pg_stat_activity. Connecting blocks the worker
-	 * (Kore's own pool, and a reset after a lost connection): bound it
-	 * unless the operator chose a connect_timeout.
-	 */
-	named = malloc(strlen(conninfo) + strlen(svc->name) + 64);
-	if (named == NULL)
+	if ((service_conninfo = conninfo_named(conninfo, svc->name)) == NULL)
 		return (KORE_RESULT_ERROR);
-	sprintf(named, "%s application_name=%s%s", conninfo, svc->name,
-	    strstr(conninfo, "connect_timeout") ? "" : " connect_timeout=2");
-	service_conninfo = named;
 	if (!kore_pgsql_register("db", service_conninfo))
 		return (KORE_RESULT_ERROR);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reply.h"
 #include "task.h"
 
 struct task_call {
@@ -93,6 +94,18 @@ is_task_poll(struct http_request *req, struct is_ctx *c)
 	memcpy(t->out, buf, n + 1);
 	t->state = IS_DONE;
 	return (IS_DONE);
+}
+
+int
+is_task_wait(struct http_request *req, struct is_ctx *c, const char **out)
+{
+	if (is_task_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((*out = is_task_output(c)) == NULL) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	return (0);
 }
 
 const char *

@@ -20,5 +20,12 @@ void		 is_task_begin(struct http_request *, struct is_ctx *,
 int		 is_task_poll(struct http_request *, struct is_ctx *);
 /* The task's answer (NUL-terminated), once IS_DONE. */
 const char	*is_task_output(struct is_ctx *);
+/*
+ * For a state (endpoint.h) that waits on its task: HTTP_STATE_RETRY while
+ * it runs, HTTP_STATE_COMPLETE once it has answered 500 for a failed one,
+ * else 0 with the task's answer in *out.
+ */
+int		 is_task_wait(struct http_request *, struct is_ctx *,
+		    const char **out);
 
 #endif

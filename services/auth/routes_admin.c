@@ -54,13 +54,10 @@ store(struct http_request *req)
 	struct is_ctx			*c = is_ctx_get(req);
 	const struct admin_write	*w = c->ep->data;
 	const char			*hash;
+	int				 rc;
 
-	if (is_task_poll(req, c) == IS_PENDING)
-		return (HTTP_STATE_RETRY);
-	if ((hash = is_task_output(c)) == NULL) {
-		is_reply_problem(req, "internal", NULL);
-		return (HTTP_STATE_COMPLETE);
-	}
+	if ((rc = is_task_wait(req, c, &hash)) != 0)
+		return (rc);
 	is_db_begin(req, c, w->sql, 5, (const char *[]){ w->what(c), hash,
 	    c->claims.sub, c->request_id, is_client_type(req) });
 	req->fsm_state = ADMIN_ANSWER;

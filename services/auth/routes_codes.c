@@ -269,14 +269,11 @@ confirm_consume(struct http_request *req)
 	struct is_ctx		*c = is_ctx_get(req);
 	struct code_flow	*f = is_ctx_part(c, &flow_part);
 	const char		*hash = NULL;
+	int			 rc;
 
 	if (code_use(c) == CODE_RECOVER) {
-		if (is_task_poll(req, c) == IS_PENDING)
-			return (HTTP_STATE_RETRY);
-		if ((hash = is_task_output(c)) == NULL) {
-			is_reply_problem(req, "internal", NULL);
-			return (HTTP_STATE_COMPLETE);
-		}
+		if ((rc = is_task_wait(req, c, &hash)) != 0)
+			return (rc);
 	}
 	is_db_begin(req, c, sql_code_consume, 4, (const char *[]){
 	    f->code_id, hash, c->request_id, is_client_type(req) });

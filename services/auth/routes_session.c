@@ -189,12 +189,11 @@ login_finish(struct http_request *req)
 	struct session_flow	*f = is_ctx_part(c, &flow_part);
 	const char		*ua, *out;
 	char			 rhash[65];
-	int			 ok;
+	int			 ok, rc;
 
-	if (is_task_poll(req, c) == IS_PENDING)
-		return (HTTP_STATE_RETRY);
-	if ((out = is_task_output(c)) == NULL ||
-	    auth_new_refresh(c, rhash) == -1) {
+	if ((rc = is_task_wait(req, c, &out)) != 0)
+		return (rc);
+	if (auth_new_refresh(c, rhash) == -1) {
 		is_reply_problem(req, "internal", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
@@ -342,13 +341,10 @@ password_hash(struct http_request *req)
 {
 	struct is_ctx	*c = is_ctx_get(req);
 	const char	*out;
+	int		 rc;
 
-	if (is_task_poll(req, c) == IS_PENDING)
-		return (HTTP_STATE_RETRY);
-	if ((out = is_task_output(c)) == NULL) {
-		is_reply_problem(req, "internal", NULL);
-		return (HTTP_STATE_COMPLETE);
-	}
+	if ((rc = is_task_wait(req, c, &out)) != 0)
+		return (rc);
 	if (out[0] != '1') {
 		is_reply_problem(req, "current-password-wrong", NULL);
 		return (HTTP_STATE_COMPLETE);
@@ -363,13 +359,10 @@ password_store(struct http_request *req)
 {
 	struct is_ctx	*c = is_ctx_get(req);
 	const char	*hash;
+	int		 rc;
 
-	if (is_task_poll(req, c) == IS_PENDING)
-		return (HTTP_STATE_RETRY);
-	if ((hash = is_task_output(c)) == NULL) {
-		is_reply_problem(req, "internal", NULL);
-		return (HTTP_STATE_COMPLETE);
-	}
+	if ((rc = is_task_wait(req, c, &hash)) != 0)
+		return (rc);
 	is_db_begin(req, c, sql_password_set, 5, (const char *[]){
 	    c->claims.sub, hash, c->claims.sid, c->request_id,
 	    is_client_type(req) });

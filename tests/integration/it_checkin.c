@@ -154,7 +154,6 @@ test_connections_dropped_mid_query(void **state)
 	struct it_resp	 r;
 	pthread_t	 thread;
 	PGconn		*locker;
-	PGresult	*res;
 	char		 openid[32], *mp[2], *session, *code, *pids;
 	int		 i, deaths, tries;
 
@@ -170,12 +169,7 @@ test_connections_dropped_mid_query(void **state)
 	code = att_open_checkin(session);
 
 	/* Hold the records table so that the scans wait inside PostgreSQL. */
-	locker = PQconnectdb(it_db_conninfo("postgres"));
-	assert_int_equal(PQstatus(locker), CONNECTION_OK);
-	res = PQexec(locker, "BEGIN; LOCK TABLE attendance.records IN "
-	    "ACCESS EXCLUSIVE MODE");
-	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
-	PQclear(res);
+	locker = it_lock_table("attendance.records");
 	scan_add(&set, mp[0], scan_body(code, ROOM_LAT, ROOM_LON, 10));
 	scan_add(&set, mp[1], scan_body(code, ROOM_LAT, ROOM_LON, 10));
 	assert_int_equal(pthread_create(&thread, NULL, post_all_thread, &set),
@@ -197,9 +191,7 @@ test_connections_dropped_mid_query(void **state)
 	assert_int_equal(it_sql_long("SELECT count(*) FROM pg_stat_activity "
 	    "WHERE pid = ANY ($1::int[])", pids), 0);
 	free(pids);
-	res = PQexec(locker, "ROLLBACK");
-	PQclear(res);
-	PQfinish(locker);
+	it_unlock_table(locker);
 	pthread_join(thread, NULL);
 	for (i = 0; i < set.n; i++) {
 		if (set.resp[i].status == 200)

@@ -379,8 +379,9 @@ it_sink_code(const char *recipient)
 	return (code);
 }
 
-int
-it_log_count(const char *service, const char *needle)
+/* Lines of the stack's file (below its run folder) that contain needle. */
+static int
+run_file_count(const char *file, const char *needle)
 {
 	const char	*run = getenv("IS_TEST_RUN");
 	char		 path[512], line[8192];
@@ -389,7 +390,7 @@ it_log_count(const char *service, const char *needle)
 
 	if (run == NULL)
 		fail_msg("IS_TEST_RUN must name the stack");
-	snprintf(path, sizeof(path), "%s/logs/%s.log", run, service);
+	snprintf(path, sizeof(path), "%s/%s", run, file);
 	if ((f = fopen(path, "r")) == NULL)
 		fail_msg("cannot read %s", path);
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -401,24 +402,18 @@ it_log_count(const char *service, const char *needle)
 }
 
 int
+it_log_count(const char *service, const char *needle)
+{
+	char	file[128];
+
+	snprintf(file, sizeof(file), "logs/%s.log", service);
+	return (run_file_count(file, needle));
+}
+
+int
 it_access_count(const char *needle)
 {
-	const char	*run = getenv("IS_TEST_RUN");
-	char		 path[512], line[4096];
-	FILE		*f;
-	int		 n = 0;
-
-	if (run == NULL)
-		fail_msg("IS_TEST_RUN must name the stack");
-	snprintf(path, sizeof(path), "%s/nginx/access.log", run);
-	if ((f = fopen(path, "r")) == NULL)
-		fail_msg("cannot read %s", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, needle) != NULL)
-			n++;
-	}
-	fclose(f);
-	return (n);
+	return (run_file_count("nginx/access.log", needle));
 }
 
 int
@@ -486,6 +481,32 @@ it_db_conninfo(const char *role)
 	snprintf(buf, sizeof(buf), "host=%s/pgsock port=%s dbname=isys "
 	    "user=%s", run, port, role);
 	return (buf);
+}
+
+struct pg_conn *
+it_lock_table(const char *table)
+{
+	PGconn		*locker;
+	PGresult	*res;
+	char		 sql[256];
+
+	locker = PQconnectdb(it_db_conninfo("postgres"));
+	if (PQstatus(locker) != CONNECTION_OK)
+		fail_msg("database: %s", PQerrorMessage(locker));
+	snprintf(sql, sizeof(sql), "BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE "
+	    "MODE", table);
+	res = PQexec(locker, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("lock %s: %s", table, PQerrorMessage(locker));
+	PQclear(res);
+	return (locker);
+}
+
+void
+it_unlock_table(struct pg_conn *locker)
+{
+	PQclear(PQexec(locker, "ROLLBACK"));
+	PQfinish(locker);
 }
 
 /* Runs a one-value SQL query (one text parameter) against the stack's DB. */

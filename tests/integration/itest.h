@@ -58,6 +58,11 @@ char	*it_admin_token(void);
 char	*it_new_student(char *id, size_t len, const char *password);
 char	*it_sink_code(const char *recipient);
 const char *it_db_conninfo(const char *role);
+/* A connection holding table in ACCESS EXCLUSIVE mode until
+ * it_unlock_table(): what needs the table waits inside PostgreSQL. */
+struct pg_conn;
+struct pg_conn *it_lock_table(const char *table);
+void	 it_unlock_table(struct pg_conn *);
 /* Lines of a service's log (.run/<instance>/logs/<service>.log) that
  * contain needle; its workers that died (Kore logs their exit). */
 int	 it_log_count(const char *service, const char *needle);
