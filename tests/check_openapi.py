@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Checks proto-docs/openapi.yaml against the routes the services declare:
-every route in services/*/*.conf.in (except catch-alls) is documented with
-the methods it allows, and every documented path is routed."""
+"""Checks proto-docs/openapi.yaml: it parses with no repeated key, every
+$ref resolves, every route in services/*/*.conf.in (except catch-alls) is
+documented with the methods it allows, and every documented path is
+routed."""
 import glob
 import re
 import sys
@@ -9,8 +10,48 @@ import sys
 import yaml
 
 ROOT = sys.argv[1]
-spec = yaml.safe_load(open(ROOT + "/proto-docs/openapi.yaml"))
+
+
+class StrictLoader(yaml.SafeLoader):
+    """A repeated key is an error (plain YAML keeps the last one silently)."""
+
+
+def no_duplicates(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            sys.exit("openapi: duplicate key %r at line %d"
+                     % (key, key_node.start_mark.line + 1))
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, no_duplicates)
+spec = yaml.load(open(ROOT + "/proto-docs/openapi.yaml"), Loader=StrictLoader)
 assert spec["openapi"].startswith("3.1"), "OpenAPI 3.1 expected"
+
+
+def refs(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "$ref" and isinstance(v, str):
+                yield v
+            else:
+                yield from refs(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from refs(v)
+
+
+def resolves(ref):
+    node = spec
+    for part in ref.lstrip("#/").split("/"):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
 documented = {}
 for path, item in spec["paths"].items():
     documented[path] = {m for m in item if m in ("get", "post", "put", "patch", "delete")}
@@ -38,7 +79,8 @@ def matches(template, doc_path):
     generic = re.sub(r"/api/v1/[a-z]+/", "/api/v1/{service}/", template)
     return re.match(pattern, doc_path) or generic == doc_path
 
-errors = []
+errors = ["unresolved $ref %s" % r for r in sorted(set(refs(spec)))
+          if r.startswith("#/") and not resolves(r)]
 for route, methods in routes.items():
     template = to_template(route)
     if template is None:
