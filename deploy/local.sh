@@ -117,7 +117,8 @@ secrets() {
 	# were split get theirs added.
 	local name
 	(umask 077 && touch "$RUN/secrets.env")
-	for name in TOKEN_SECRET QR_SECRET DB_PASSWORD_MIGRATOR \
+	for name in TOKEN_SECRET QR_SECRET WECHAT_SECRET WECHAT_MP_SECRET \
+	    WECHAT_CALLBACK_TOKEN SMS_API_KEY DB_PASSWORD_MIGRATOR \
 	    $(printf 'DB_PASSWORD_%s ' "${SERVICES[@]^^}"); do
 		grep -q "^$name=" "$RUN/secrets.env" ||
 		    echo "$name=$(openssl rand -hex 32)" >>"$RUN/secrets.env"
@@ -141,6 +142,11 @@ write_config() {
 		echo "jwt.public_key = $RUN/keys/jwt-public.pem"
 		echo "auth.token_secret = $TOKEN_SECRET"
 		echo "attendance.qr_secret = $QR_SECRET"
+		# What this instance's fake WeChat and SMS gateway expect.
+		echo "wechat.secret = $WECHAT_SECRET"
+		echo "wechat.mp_secret = $WECHAT_MP_SECRET"
+		echo "wechat.callback_token = ${WECHAT_CALLBACK_TOKEN:0:32}"
+		echo "sms.api_key = $SMS_API_KEY"
 		echo "demo.password = ${IS_DEMO_PASSWORD:-Demo@2026pass}"
 		echo "wechat.api_base = ${IS_WECHAT_API_BASE:-http://127.0.0.1:$((PORT_BASE + 90))}"
 		echo "bench.routes = ${IS_BENCH_ROUTES:-0}"

@@ -60,6 +60,8 @@ int			 auth_student_email(const char *login,
 int			 auth_wechat_signature_ok(const char *token,
 			    const char *timestamp, const char *nonce,
 			    const char *signature);
+/* 1 when token can sign WeChat's callbacks: 3-32 letters and digits. */
+int			 auth_wechat_token_usable(const char *token);
 /* Fills claims from auth.claims() JSON; 0 on success. */
 struct cJSON;
 int			 auth_claims_from_json(const struct cJSON *,

@@ -38,6 +38,12 @@ auth_service_init(void)
 		is_log("error", NULL, "auth.token_secret must be >= 32 chars");
 		return (-1);
 	}
+	/* WeChat signs its callbacks with it: never a known or empty one. */
+	if (!auth_wechat_token_usable(auth_conf.wechat_callback_token)) {
+		is_log("error", NULL, "wechat.callback_token must be 3 to 32 "
+		    "letters and digits (WeChat's rule), chosen per instance");
+		return (-1);
+	}
 	random = is_random_token(24);
 	auth_dummy_hash = is_password_hash(random, &auth_conf.scrypt);
 	free(random);

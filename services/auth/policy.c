@@ -138,6 +138,20 @@ cmp_str(const void *a, const void *b)
 
 /* WeChat signs callbacks as sha1(sort(token, timestamp, nonce)). */
 int
+auth_wechat_token_usable(const char *token)
+{
+	size_t	i, n;
+
+	if (token == NULL || (n = strlen(token)) < 3 || n > 32)
+		return (0);
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)token[i]))
+			return (0);
+	}
+	return (1);
+}
+
+int
 auth_wechat_signature_ok(const char *token, const char *timestamp,
     const char *nonce, const char *signature)
 {

@@ -44,6 +44,8 @@ static const char *const	sql_ticket_create =
     "SELECT auth.wechat_ticket_create($1, $2, $3::uuid, $4::int, $5::bool, "
     "$6, $7)";
 static const char *const	sql_scan = "SELECT auth.wechat_scan($1, $2, $3)";
+static const char *const	sql_nonce =
+    "SELECT auth.wechat_nonce_fresh($1, $2::bigint)";
 static const char *const	sql_login_poll =
     "SELECT auth.wechat_login_poll($1, $2, $3, $4::int, $5)";
 static const char *const	sql_mp_login =
@@ -237,19 +239,24 @@ ticket_answer(struct http_request *req)
 /* ------------------------------------------------------------------ */
 /* WeChat's server calls back: URL verification and scan events. */
 
-/* WeChat signs every call; a stale timestamp is a replay. */
+/*
+ * WeChat signs every call; a timestamp more than 300 s away is refused,
+ * and a POST seen before within that window (callback_once) is a replay.
+ */
 static int
 callback_authentic(struct http_request *req, struct is_ctx *c)
 {
 	const char	*sig, *ts, *nonce;
+	char		*end;
 	long		 age;
 
 	if (is_query_get(req, c, "signature", &sig) == -1 ||
 	    is_query_get(req, c, "timestamp", &ts) == -1 ||
-	    is_query_get(req, c, "nonce", &nonce) == -1)
+	    is_query_get(req, c, "nonce", &nonce) == -1 ||
+	    strlen(nonce) < 1 || strlen(nonce) > 64)
 		return (0);
-	age = (long)time(NULL) - strtol(ts, NULL, 10);
-	if (age > 300 || age < -300)
+	age = (long)time(NULL) - strtol(ts, &end, 10);
+	if (*ts == '\0' || *end != '\0' || age > 300 || age < -300)
 		return (0);
 	return (auth_wechat_signature_ok(auth_conf.wechat_callback_token, ts,
 	    nonce, sig));
@@ -279,7 +286,21 @@ callback_echo(struct http_request *req)
 	return (HTTP_STATE_COMPLETE);
 }
 
-enum { CALLBACK_SCAN, CALLBACK_ANSWER };
+enum { CALLBACK_ONCE, CALLBACK_SCAN, CALLBACK_ANSWER };
+
+/* The (nonce, timestamp) pair is taken once, across every instance. */
+static int
+callback_once(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+	const char	*ts, *nonce;
+
+	(void)is_query_get(req, c, "timestamp", &ts);
+	(void)is_query_get(req, c, "nonce", &nonce);
+	is_db_begin(req, c, sql_nonce, 2, (const char *[]){ nonce, ts });
+	req->fsm_state = CALLBACK_SCAN;
+	return (HTTP_STATE_CONTINUE);
+}
 
 static int
 callback_scan(struct http_request *req)
@@ -288,6 +309,17 @@ callback_scan(struct http_request *req)
 	char		*raw, openid[80], scene[80], hash[65];
 	size_t		 len;
 	int		 rc;
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if (is_db_state(c) != IS_DONE) {
+		is_db_fail_reply(req, c);
+		return (HTTP_STATE_COMPLETE);
+	}
+	if (!is_json_bool(is_db_doc(c), "fresh", 0)) {
+		is_reply_problem(req, "forbidden", "replayed WeChat callback");
+		return (HTTP_STATE_COMPLETE);
+	}
 
 	rc = is_read_raw(req, &raw, &len, 64 * 1024);
 	if (rc != 0) {
@@ -428,6 +460,7 @@ static struct http_state	echo_states[] = {
 };
 
 static struct http_state	callback_states[] = {
+	KORE_HTTP_STATE(callback_once),
 	KORE_HTTP_STATE(callback_scan),
 	KORE_HTTP_STATE(callback_answer),
 };

@@ -132,8 +132,11 @@ grep -q "adopted a database of the single-sequence layout" "$TMP/migrate.out" ||
 pass "upgraded in place"
 
 digest >"$TMP/after"
-diff "$TMP/before" "$TMP/after" || fail "rows changed in the upgrade"
-pass "every row kept ($(wc -l <"$TMP/after") tables)"
+# Tables later migrations add are new (and empty): the old ones compare.
+awk 'NR == FNR { old[$1] = 1; next } ($1 in old)' "$TMP/before" "$TMP/after" \
+    >"$TMP/after.old"
+diff "$TMP/before" "$TMP/after.old" || fail "rows changed in the upgrade"
+pass "every row kept ($(wc -l <"$TMP/before") tables)"
 
 # The same schema as a database built fresh by this version (the stack's).
 schema() {

@@ -147,11 +147,64 @@ test_web_login_by_scan(void **state)
 	free(tok);
 }
 
+/* The query WeChat signs a callback with: token, timestamp and nonce. */
+static void
+signed_query(const char *nonce, char *out, size_t len)
+{
+	char		 ts[32], sig[41], joined[256];
+	const char	*parts[3], *t;
+	int		 i, j;
+
+	snprintf(ts, sizeof(ts), "%ld", (long)time(NULL));
+	parts[0] = is_config_get("wechat.callback_token", "");
+	parts[1] = ts;
+	parts[2] = nonce;
+	for (i = 0; i < 3; i++) {
+		for (j = i + 1; j < 3; j++) {
+			if (strcmp(parts[i], parts[j]) > 0) {
+				t = parts[i];
+				parts[i] = parts[j];
+				parts[j] = t;
+			}
+		}
+	}
+	snprintf(joined, sizeof(joined), "%s%s%s", parts[0], parts[1],
+	    parts[2]);
+	is_sha1_hex(joined, strlen(joined), sig);
+	snprintf(out, len, "signature=%s&timestamp=%s&nonce=%s", sig, ts,
+	    nonce);
+}
+
+/* A signed callback taken once is refused the second time (replay). */
+static void
+test_callback_replay_refused(void **state)
+{
+	static const char	 event[] = "<xml><ToUserName><![CDATA[gh_1]]>"
+	    "</ToUserName><FromUserName><![CDATA[oReplayTest01]]>"
+	    "</FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA["
+	    "event]]></MsgType><Event><![CDATA[SCAN]]></Event><EventKey>"
+	    "<![CDATA[lnosuchscene]]></EventKey></xml>";
+	struct it_resp		 r;
+	char			 path[512], query[256], nonce[24];
+
+	(void)state;
+	it_unique(nonce, sizeof(nonce), "n");
+	signed_query(nonce, query, sizeof(query));
+	snprintf(path, sizeof(path), "/api/v1/auth/wechat/callback?%s", query);
+	it_request("POST", path, NULL, "text/xml", event, strlen(event), &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "success");
+	it_free(&r);
+	it_request("POST", path, NULL, "text/xml", event, strlen(event), &r);
+	it_assert_problem(&r, 403, "forbidden");
+	it_free(&r);
+}
+
 static void
 test_callback_checks_signature(void **state)
 {
 	struct it_resp	r;
-	char		path[512];
+	char		path[512], query[256];
 	long		before;
 
 	(void)state;
@@ -165,29 +218,9 @@ test_callback_checks_signature(void **state)
 	it_assert_problem(&r, 403, "forbidden");
 	it_free(&r);
 	/* A correctly signed URL check echoes echostr. */
-	{
-		char ts[32], sig[41], joined[256];
-		const char *tok = is_config_get("wechat.callback_token", "");
-		const char *parts[3];
-		snprintf(ts, sizeof(ts), "%ld", (long)time(NULL));
-		parts[0] = tok;
-		parts[1] = ts;
-		parts[2] = "n0nce";
-		/* sort the three strings */
-		for (int i = 0; i < 3; i++)
-			for (int j = i + 1; j < 3; j++)
-				if (strcmp(parts[i], parts[j]) > 0) {
-					const char *t = parts[i];
-					parts[i] = parts[j];
-					parts[j] = t;
-				}
-		snprintf(joined, sizeof(joined), "%s%s%s", parts[0], parts[1],
-		    parts[2]);
-		is_sha1_hex(joined, strlen(joined), sig);
-		snprintf(path, sizeof(path), "/api/v1/auth/wechat/callback?"
-		    "signature=%s&timestamp=%s&nonce=n0nce&echostr=hello42",
-		    sig, ts);
-	}
+	signed_query("n0nce", query, sizeof(query));
+	snprintf(path, sizeof(path), "/api/v1/auth/wechat/callback?%s"
+	    "&echostr=hello42", query);
 	it_get(path, NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "hello42");
@@ -205,6 +238,7 @@ main(void)
 		cmocka_unit_test(test_wechat_bound_elsewhere_is_refused),
 		cmocka_unit_test(test_web_login_by_scan),
 		cmocka_unit_test(test_callback_checks_signature),
+		cmocka_unit_test(test_callback_replay_refused),
 	};
 
 	it_init();

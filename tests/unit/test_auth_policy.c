@@ -74,6 +74,14 @@ test_wechat_signature(void **state)
 	assert_false(auth_wechat_signature_ok("token", "1409735669", "abcdefg",
 	    "0eeab0992dbe960386bce156ee8be2ccff59ccc9"));
 	assert_false(auth_wechat_signature_ok("token", NULL, "a", "b"));
+	/* The token WeChat accepts; the old shipped demo value is not one. */
+	assert_true(auth_wechat_token_usable("a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"));
+	assert_true(auth_wechat_token_usable("abc"));
+	assert_false(auth_wechat_token_usable("ab"));
+	assert_false(auth_wechat_token_usable(""));
+	assert_false(auth_wechat_token_usable(NULL));
+	assert_false(auth_wechat_token_usable("demo-callback-token"));
+	assert_false(auth_wechat_token_usable("a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e"));
 }
 
 static void
