@@ -67,6 +67,9 @@ verify_cached(const char *token, struct is_claims *out)
 /*
  * Authenticates the caller into c->claims. On failure it has answered
  * (401, or 403 while the initial password is unchanged) and returns -1.
+ * A token of a revoked session (the revocation feed) is refused like an
+ * invalid one; while the feed is not current, which sessions ended is not
+ * known: 503, to retry.
  */
 int
 is_authenticate(struct http_request *req, struct is_ctx *c, int flags)
@@ -75,6 +78,15 @@ is_authenticate(struct http_request *req, struct is_ctx *c, int flags)
 
 	if (bearer_token(req, &token) == -1 ||
 	    verify_cached(token, &c->claims) == -1) {
+		is_reply_problem(req, "unauthorized", NULL);
+		return (-1);
+	}
+	if (!is_revocations_current()) {
+		http_response_header(req, "retry-after", "1");
+		is_reply_problem(req, "service-unavailable", NULL);
+		return (-1);
+	}
+	if (is_session_revoked(c->claims.sid)) {
 		is_reply_problem(req, "unauthorized", NULL);
 		return (-1);
 	}

@@ -19,4 +19,10 @@ int	is_require_role(struct http_request *, struct is_ctx *,
 /* The caller's roles as a PostgreSQL text[] literal, kept. */
 const char *is_roles_literal(struct is_ctx *);
 
+/* The revocation feed (revoked.c): started in each worker; 1 when it
+ * answered lately; 1 when the session's tokens are no longer accepted. */
+void	is_revocations_start(void);
+int	is_revocations_current(void);
+int	is_session_revoked(const char *sid);
+
 #endif

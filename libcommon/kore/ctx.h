@@ -52,6 +52,7 @@ struct is_ctx {
 	cJSON				*body;		/* validated body/query */
 	const char			*cache_control;	/* NULL: no-store */
 	int				 entered;	/* preamble done */
+	int				 guarding;	/* guard query run */
 	int				 released;
 	int				 nparts;
 	struct {

@@ -22,7 +22,8 @@
 static const struct is_endpoint	*endpoint_find(struct http_request *);
 static int	endpoint_enter(struct http_request *, struct is_ctx *);
 static int	endpoint_args(struct http_request *, struct is_ctx *,
-		    const char **, int *);
+		    const struct is_arg *, const char **, int *);
+static int	endpoint_start(struct http_request *, struct is_ctx *);
 static int	path_id(struct http_request *, struct is_ctx *,
 		    const char **);
 static const char *page_arg(struct is_ctx *, const char *, const char *);
@@ -177,12 +178,12 @@ is_body_text(struct is_ctx *c)
 
 /* The declared arguments. -1 when it has answered (a bad path id...). */
 static int
-endpoint_args(struct http_request *req, struct is_ctx *c, const char **out,
-    int *n)
+endpoint_args(struct http_request *req, struct is_ctx *c,
+    const struct is_arg *args, const char **out, int *n)
 {
 	const struct is_arg	*a;
 
-	for (a = c->ep->args; a->kind != IS_ARGK_END; a++) {
+	for (a = args; a->kind != IS_ARGK_END; a++) {
 		switch (a->kind) {
 		case IS_ARGK_CALLER:
 			out[*n] = c->claims.sub;
@@ -236,6 +237,21 @@ endpoint_args(struct http_request *req, struct is_ctx *c, const char **out,
 	return (0);
 }
 
+/* The endpoint's own work: its query (states start by themselves). */
+static int
+endpoint_start(struct http_request *req, struct is_ctx *c)
+{
+	const char	*args[IS_DB_MAX_PARAMS];
+	int		 n = 0;
+
+	if (c->ep->states != NULL)
+		return (0);
+	if (endpoint_args(req, c, c->ep->args, args, &n) == -1)
+		return (-1);
+	is_db_begin(req, c, c->ep->sql, n, args);
+	return (0);
+}
+
 /* Named by every route of a service's Kore configuration. */
 int
 is_endpoint_dispatch(struct http_request *req)
@@ -252,11 +268,27 @@ is_endpoint_dispatch(struct http_request *req)
 			    NULL));
 		if (endpoint_enter(req, c) == -1)
 			return (KORE_RESULT_OK);
-		if (c->ep->states == NULL) {
-			if (endpoint_args(req, c, args, &n) == -1)
+		if (c->ep->guard != NULL) {
+			if (endpoint_args(req, c, c->ep->guard->args, args,
+			    &n) == -1)
 				return (KORE_RESULT_OK);
-			is_db_begin(req, c, c->ep->sql, n, args);
-		}
+			is_db_begin(req, c, c->ep->guard->sql, n, args);
+			c->guarding = 1;
+		} else if (endpoint_start(req, c) == -1)
+			return (KORE_RESULT_OK);
+	}
+	if (c->guarding) {
+		if (is_db_poll(req, c) == IS_PENDING)
+			return (KORE_RESULT_RETRY);
+		/* A failure or a refusal is the answer; a guard that says
+		 * nothing lets nothing through. */
+		if (is_db_state(c) != IS_DONE || is_db_refusal(c) != NULL)
+			return (is_db_reply(req, c, 200));
+		if (is_db_doc(c) == NULL)
+			return (is_reply_problem(req, "internal", NULL));
+		c->guarding = 0;
+		if (endpoint_start(req, c) == -1)
+			return (KORE_RESULT_OK);
 	}
 	if (c->ep->states != NULL)
 		return (http_state_run(c->ep->states, c->ep->nstates, req));
@@ -312,14 +344,58 @@ spec_has(const struct is_field *spec, const char *name)
 	return (0);
 }
 
+/* A query and its declared arguments: $1..$N for N of them. */
+static void
+check_query(const char *name, const char *what, const char *sql, int nargs)
+{
+	int	used;
+
+	if (nargs > IS_DB_MAX_PARAMS)
+		fatal("endpoint %s: more than %d arguments", name,
+		    IS_DB_MAX_PARAMS);
+	if ((used = is_sql_placeholders(sql)) == -1)
+		fatal("endpoint %s: its %s skips a placeholder", name, what);
+	if (used != nargs)
+		fatal("endpoint %s: its %s uses %d placeholders for %d "
+		    "declared arguments", name, what, used, nargs);
+}
+
+static void
+check_guard(const struct is_endpoint *ep)
+{
+	const struct is_arg	*a;
+	int			 nargs = 0;
+
+	if (ep->guard == NULL)
+		return;
+	if (ep->flags & IS_PUBLIC)
+		fatal("endpoint %s: a public endpoint has no session to guard",
+		    ep->name);
+	for (a = ep->guard->args; a->kind != IS_ARGK_END; a++) {
+		if (++nargs > IS_GUARD_MAX_ARGS)
+			fatal("endpoint %s: more than %d guard arguments",
+			    ep->name, IS_GUARD_MAX_ARGS);
+		if (a->kind != IS_ARGK_CALLER && a->kind != IS_ARGK_SESSION &&
+		    a->kind != IS_ARGK_ROLES && a->kind != IS_ARGK_CONST &&
+		    a->kind != IS_ARGK_FN)
+			fatal("endpoint %s: a guard argument (%d) is about the "
+			    "caller, a constant or computed", ep->name, nargs);
+		if (a->kind == IS_ARGK_FN && a->fn == NULL)
+			fatal("endpoint %s: guard argument %d has no function",
+			    ep->name, nargs);
+	}
+	check_query(ep->name, "guard", ep->guard->sql, nargs);
+}
+
 static void
 check_declaration(const struct is_endpoint *ep)
 {
 	const struct is_arg	*a;
-	int			 nargs = 0, used;
+	int			 nargs = 0;
 
 	if (ep->route == NULL || ep->method == 0)
 		fatal("endpoint %s: no route or method", ep->name);
+	check_guard(ep);
 	if (ep->states != NULL) {
 		if (ep->nstates == 0 || ep->sql != NULL ||
 		    ep->args[0].kind != IS_ARGK_END || ep->reply != NULL)
@@ -355,14 +431,7 @@ check_declaration(const struct is_endpoint *ep)
 			fatal("endpoint %s: a public endpoint has no caller "
 			    "(argument %d)", ep->name, nargs);
 	}
-	if (nargs > IS_DB_MAX_PARAMS)
-		fatal("endpoint %s: more than %d arguments", ep->name,
-		    IS_DB_MAX_PARAMS);
-	if ((used = is_sql_placeholders(ep->sql)) == -1)
-		fatal("endpoint %s: its SQL skips a placeholder", ep->name);
-	if (used != nargs)
-		fatal("endpoint %s: its SQL uses %d placeholders for %d "
-		    "declared arguments", ep->name, used, nargs);
+	check_query(ep->name, "SQL", ep->sql, nargs);
 }
 
 /* The Kore route of the declaration, which must name the dispatcher. */

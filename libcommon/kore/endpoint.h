@@ -68,6 +68,18 @@ struct is_arg {
 #define IS_ARG_CONST(v)		{ IS_ARGK_CONST, (v), NULL }
 #define IS_ARG_FN(f)		{ IS_ARGK_FN, NULL, (f) }
 
+/*
+ * A check before the endpoint's own work: one query whose value is {} to
+ * go on, or a refusal ({"error": code}) to answer with. auth's routes ask
+ * whether the caller's session is still live (and recently proved).
+ */
+#define IS_GUARD_MAX_ARGS	4
+
+struct is_guard {
+	const char		*sql;
+	struct is_arg		 args[IS_GUARD_MAX_ARGS + 1];
+};
+
 struct is_endpoint {
 	const char		*name;		/* in metrics and logs */
 	const char		*route;		/* as the Kore config has it */
@@ -85,6 +97,7 @@ struct is_endpoint {
 	const char		*path_prefix;	/* IS_ARG_PATH_ID's id follows */
 	/* More checks of the input, after the specs; -1 when answered. */
 	int			(*check)(struct http_request *, struct is_ctx *);
+	const struct is_guard	*guard;		/* after the checks */
 
 	/* One query... */
 	const char		*sql;

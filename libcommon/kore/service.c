@@ -11,6 +11,7 @@
 
 #include <kore/seccomp.h>
 
+#include "authn.h"
 #include "db.h"
 #include "endpoint.h"
 #include "service.h"
@@ -179,6 +180,7 @@ service_init(const struct is_service *svc)
 	if (svc->init != NULL && svc->init() == -1)
 		return (KORE_RESULT_ERROR);
 	is_db_warm("db", pgsql_conn_max);
+	is_revocations_start();
 	kore_timer_add(log_flush_timer, 1000, NULL, 0);
 	is_log("info", NULL, "%s worker ready", svc->name);
 	is_log_flush();

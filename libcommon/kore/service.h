@@ -29,6 +29,12 @@ const char	*is_service_conninfo(void);
 /* A SQL function run every interval_s by the first worker (periodic.c). */
 void		 is_periodic_add(const char *name, const char *query,
 		    long interval_s);
+/* A query run by this worker every interval_ms with the parameters params
+ * writes (at most 4, it returns how many); done takes the value, or NULL
+ * when the run failed. */
+void		 is_periodic_watch(const char *name, const char *query,
+		    long interval_ms, int (*params)(void *, const char **, int),
+		    void (*done)(void *, const char *), void *arg);
 
 /* Health, readiness and metrics (health.c), routed by every service;
  * the nginx -> Kore baseline of the benchmarks when bench.routes = 1. */

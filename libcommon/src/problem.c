@@ -19,6 +19,8 @@ static const struct is_problem_def catalogue[] = {
 	{ "password-change-required", 403,
 	    "Change your initial password first", "请先修改初始密码" },
 	{ "forbidden", 403, "Not allowed", "无权访问" },
+	{ "reauthentication-required", 403,
+	    "Enter your password again to change this", "请重新输入密码后再修改" },
 	{ "wechat-login-required", 403,
 	    "Log in from the mini-program with your bound WeChat",
 	    "请使用已绑定微信的小程序登录" },

@@ -31,6 +31,7 @@ struct auth_conf {
 	const char		*wechat_mp_secret;
 	const char		*wechat_callback_token;
 	long			 wechat_ticket_ttl;
+	long			 reauth_seconds;	/* a recent password proof */
 };
 
 extern struct auth_conf	auth_conf;

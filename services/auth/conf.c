@@ -31,5 +31,6 @@ auth_conf_load(struct auth_conf *c)
 	c->wechat_mp_secret = is_config_get("wechat.mp_secret", "");
 	c->wechat_callback_token = is_config_get("wechat.callback_token", "");
 	c->wechat_ticket_ttl = is_config_int("wechat.ticket_ttl", 300);
+	c->reauth_seconds = is_config_int("auth.reauth_seconds", 300);
 }
 

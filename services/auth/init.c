@@ -44,6 +44,11 @@ auth_service_init(void)
 		    "letters and digits (WeChat's rule), chosen per instance");
 		return (-1);
 	}
+	/* 0 or less would let any session change how the account is reached. */
+	if (auth_conf.reauth_seconds < 30 || auth_conf.reauth_seconds > 3600) {
+		is_log("error", NULL, "auth.reauth_seconds: 30 to 3600");
+		return (-1);
+	}
 	random = is_random_token(24);
 	auth_dummy_hash = is_password_hash(random, &auth_conf.scrypt);
 	free(random);

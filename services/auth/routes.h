@@ -21,6 +21,13 @@ extern const struct is_endpoint	auth_code_endpoints[];
 extern const struct is_endpoint	auth_admin_endpoints[];
 extern const struct is_endpoint	auth_wechat_endpoints[];
 
+/* Guards of the routes that read or change the account's security: the
+ * caller's session is live (not logged out, revoked or expired), and for
+ * changing how the account is reached, its password was proved within
+ * auth.reauth_seconds. */
+extern const struct is_guard	auth_session_live;
+extern const struct is_guard	auth_session_fresh;
+
 /* Task bodies (tasks.c): scrypt off the event loop. The verify task
  * answers "1" for a match. */
 void	auth_begin_verify(struct http_request *, struct is_ctx *,

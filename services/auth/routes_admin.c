@@ -131,10 +131,10 @@ const struct is_endpoint	auth_admin_endpoints[] = {
 	{ .name = "students_import",
 	  .route = AUTH_PREFIX "admin/students/import",
 	  .method = HTTP_METHOD_POST, .roles = admin_only,
-	  .csv = is_csv_student_columns, IS_STATES(admin_states),
+	  .guard = &auth_session_live, .csv = is_csv_student_columns, IS_STATES(admin_states),
 	  .data = &import_write },
 	{ .name = "staff_upsert", .route = AUTH_PREFIX "admin/staff",
 	  .method = HTTP_METHOD_POST, .roles = admin_only, .body = staff_spec,
-	  .check = staff_check, IS_STATES(admin_states), .data = &staff_write },
+	  .check = staff_check, .guard = &auth_session_live, IS_STATES(admin_states), .data = &staff_write },
 	IS_ENDPOINTS_END
 };

@@ -50,7 +50,7 @@ static const struct is_field	recover_finish_spec[] = {
 
 static const char *const	sql_code_issue =
     "SELECT auth.code_issue($1::uuid, $2, $3, $4, $5, $6::int, $7::int, "
-    "$8::int, $9, $10, $11, $12)";
+    "$8::int, $9, $10, $11, $12, $13::uuid)";
 static const char *const	sql_code_attempt =
     "SELECT auth.code_attempt($1, $2)";
 static const char *const	sql_code_consume =
@@ -157,13 +157,13 @@ send_start(struct http_request *req)
 	    "Your IS System verification code is %s. It is valid for %ld "
 	    "minutes. If you did not ask for it, ignore this message.",
 	    code, minutes, code, minutes);
-	is_db_begin(req, c, sql_code_issue, 12, (const char *[]){
+	is_db_begin(req, c, sql_code_issue, 13, (const char *[]){
 	    account, login, purpose, target, hash,
 	    is_ctx_keep_num(c, auth_conf.code_ttl),
 	    is_ctx_keep_num(c, auth_conf.code_cooldown),
 	    is_ctx_keep_num(c, auth_conf.code_max_attempts),
 	    "IS System verification code / 验证码", body, c->request_id,
-	    is_client_type(req) });
+	    is_client_type(req), account != NULL ? c->claims.sid : NULL });
 	req->fsm_state = SEND_ANSWER;
 	return (HTTP_STATE_CONTINUE);
 }
@@ -309,17 +309,19 @@ static struct http_state	confirm_states[] = {
 
 const struct is_endpoint	auth_code_endpoints[] = {
 	{ .name = "email_start", .route = AUTH_PREFIX "me/email",
-	  .method = HTTP_METHOD_POST, .body = email_spec,
-	  IS_STATES(send_states), .data = &use_email },
+	  .method = HTTP_METHOD_POST, .guard = &auth_session_fresh,
+	  .body = email_spec, IS_STATES(send_states), .data = &use_email },
 	{ .name = "email_confirm", .route = AUTH_PREFIX "me/email/confirm",
-	  .method = HTTP_METHOD_POST, .body = confirm_spec,
-	  IS_STATES(confirm_states), .data = &use_email },
+	  .method = HTTP_METHOD_POST, .guard = &auth_session_live,
+	  .body = confirm_spec, IS_STATES(confirm_states),
+	  .data = &use_email },
 	{ .name = "mobile_start", .route = AUTH_PREFIX "me/mobile",
-	  .method = HTTP_METHOD_POST, .body = mobile_spec,
-	  IS_STATES(send_states), .data = &use_mobile },
+	  .method = HTTP_METHOD_POST, .guard = &auth_session_fresh,
+	  .body = mobile_spec, IS_STATES(send_states), .data = &use_mobile },
 	{ .name = "mobile_confirm", .route = AUTH_PREFIX "me/mobile/confirm",
-	  .method = HTTP_METHOD_POST, .body = confirm_spec,
-	  IS_STATES(confirm_states), .data = &use_mobile },
+	  .method = HTTP_METHOD_POST, .guard = &auth_session_live,
+	  .body = confirm_spec, IS_STATES(confirm_states),
+	  .data = &use_mobile },
 	{ .name = "recover_start", .route = AUTH_PREFIX "password/recover",
 	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC,
 	  .body = recover_start_spec, IS_STATES(send_states),

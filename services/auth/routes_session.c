@@ -28,6 +28,11 @@ static const struct is_field	refresh_spec[] = {
 	IS_FIELDS_END
 };
 
+static const struct is_field	reauth_spec[] = {
+	{ "current_password", IS_F_STRING, 1, 1, 256, NULL, NULL },
+	IS_FIELDS_END
+};
+
 static const struct is_field	password_spec[] = {
 	{ "current_password", IS_F_STRING, 1, 1, 256, NULL, NULL },
 	{ "new_password", IS_F_STRING, 1, 1, 256, NULL, NULL },
@@ -46,6 +51,32 @@ static const char *const	sql_password_of =
     "SELECT auth.password_of($1)";
 static const char *const	sql_password_set =
     "SELECT auth.password_set($1, $2, $3, $4, $5)";
+static const char *const	sql_session_reauth =
+    "SELECT auth.session_reauth($1, $2, $3, $4)";
+static const char *const	sql_password_failed =
+    "SELECT auth.password_failed($1, $2::int, $3::int, $4, $5)";
+
+static int	reauth_seconds_arg(struct http_request *, struct is_ctx *,
+		    const char **);
+
+const struct is_guard	auth_session_live = {
+	"SELECT auth.session_guard($1, $2, 0)",
+	{ IS_ARG_CALLER, IS_ARG_SESSION }
+};
+
+const struct is_guard	auth_session_fresh = {
+	"SELECT auth.session_guard($1, $2, $3::int)",
+	{ IS_ARG_CALLER, IS_ARG_SESSION, IS_ARG_FN(reauth_seconds_arg) }
+};
+
+static int
+reauth_seconds_arg(struct http_request *req, struct is_ctx *c,
+    const char **out)
+{
+	(void)req;
+	*out = is_ctx_keep_num(c, auth_conf.reauth_seconds);
+	return (0);
+}
 
 /* What a login or /me carries between steps. */
 struct session_flow {
@@ -134,6 +165,44 @@ auth_state_tokens(struct http_request *req)
 	return (HTTP_STATE_COMPLETE);
 }
 
+/* Answers 429 when the looked-up account's login is locked (doc's
+ * locked_for); 1 when it has. */
+static int
+reply_if_locked(struct http_request *req, const cJSON *doc)
+{
+	char	retry[32];
+	long	locked_for;
+
+	if ((locked_for = is_json_int(doc, "locked_for", 0)) <= 0)
+		return (0);
+	snprintf(retry, sizeof(retry), "%ld", locked_for);
+	http_response_header(req, "retry-after", retry);
+	is_reply_problem(req, "account-locked", NULL);
+	return (1);
+}
+
+/* A wrong current password counts as a failed login (password_failed);
+ * the caller's next state is password_wrong. */
+static void
+begin_password_failed(struct http_request *req, struct is_ctx *c)
+{
+	is_db_begin(req, c, sql_password_failed, 5, (const char *[]){
+	    c->claims.sub, is_ctx_keep_num(c, auth_conf.lockout_failures),
+	    is_ctx_keep_num(c, auth_conf.lockout_seconds), c->request_id,
+	    is_client_type(req) });
+}
+
+static int
+password_wrong(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	is_reply_problem(req, "current-password-wrong", NULL);
+	return (HTTP_STATE_COMPLETE);
+}
+
 /* ------------------------------------------------------------------ */
 /* Login */
 
@@ -157,18 +226,13 @@ login_verify(struct http_request *req)
 	struct session_flow	*f = is_ctx_part(c, &flow_part);
 	cJSON			*doc;
 	const char		*hash, *account_id;
-	char			 retry[32];
-	long			 locked_for;
 
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
 	if ((doc = is_db_result(req, c)) == NULL)
 		return (HTTP_STATE_COMPLETE);
-	if ((locked_for = is_json_int(doc, "locked_for", 0)) > 0) {
+	if (reply_if_locked(req, doc)) {
 		cJSON_Delete(doc);
-		snprintf(retry, sizeof(retry), "%ld", locked_for);
-		http_response_header(req, "retry-after", retry);
-		is_reply_problem(req, "account-locked", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
 	hash = is_json_str(doc, "hash");
@@ -296,7 +360,7 @@ me_answer(struct http_request *req)
  */
 
 enum { PASSWORD_FETCH, PASSWORD_VERIFY, PASSWORD_HASH, PASSWORD_STORE,
-    PASSWORD_TOKENS };
+    PASSWORD_TOKENS, PASSWORD_WRONG };
 
 static int
 password_fetch(struct http_request *req)
@@ -328,6 +392,10 @@ password_verify(struct http_request *req)
 		return (HTTP_STATE_RETRY);
 	if ((doc = is_db_result(req, c)) == NULL)
 		return (HTTP_STATE_COMPLETE);
+	if (reply_if_locked(req, doc)) {
+		cJSON_Delete(doc);
+		return (HTTP_STATE_COMPLETE);
+	}
 	hash = is_json_str(doc, "hash");
 	auth_begin_verify(req, c, is_json_str(c->body, "current_password"),
 	    hash != NULL ? hash : auth_dummy_hash);
@@ -346,8 +414,9 @@ password_hash(struct http_request *req)
 	if ((rc = is_task_wait(req, c, &out)) != 0)
 		return (rc);
 	if (out[0] != '1') {
-		is_reply_problem(req, "current-password-wrong", NULL);
-		return (HTTP_STATE_COMPLETE);
+		begin_password_failed(req, c);
+		req->fsm_state = PASSWORD_WRONG;
+		return (HTTP_STATE_CONTINUE);
 	}
 	auth_begin_hash(req, c, is_json_str(c->body, "new_password"));
 	req->fsm_state = PASSWORD_STORE;
@@ -383,6 +452,48 @@ password_tokens(struct http_request *req)
 }
 
 /* ------------------------------------------------------------------ */
+/*
+ * Reauthentication: the session's holder proves the password again (before
+ * changing how the account is reached). It shares the password change's
+ * verify step, which goes on to the state numbered PASSWORD_HASH.
+ */
+
+enum { REAUTH_FETCH = PASSWORD_FETCH, REAUTH_VERIFY = PASSWORD_VERIFY,
+    REAUTH_STORE = PASSWORD_HASH, REAUTH_ANSWER, REAUTH_WRONG };
+
+static int
+reauth_fetch(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+
+	is_db_begin(req, c, sql_password_of, 1, (const char *[]){
+	    c->claims.sub });
+	req->fsm_state = REAUTH_VERIFY;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+reauth_store(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+	const char	*out;
+	int		 rc;
+
+	if ((rc = is_task_wait(req, c, &out)) != 0)
+		return (rc);
+	if (out[0] != '1') {
+		begin_password_failed(req, c);
+		req->fsm_state = REAUTH_WRONG;
+		return (HTTP_STATE_CONTINUE);
+	}
+	is_db_begin(req, c, sql_session_reauth, 4, (const char *[]){
+	    c->claims.sub, c->claims.sid, c->request_id,
+	    is_client_type(req) });
+	req->fsm_state = REAUTH_ANSWER;
+	return (HTTP_STATE_CONTINUE);
+}
+
+/* ------------------------------------------------------------------ */
 
 /* Logout and revocation change /me at once: no answer from the cache. */
 static int
@@ -410,12 +521,21 @@ static struct http_state	me_states[] = {
 	KORE_HTTP_STATE(me_answer),
 };
 
+static struct http_state	reauth_states[] = {
+	KORE_HTTP_STATE(reauth_fetch),
+	KORE_HTTP_STATE(password_verify),	/* REAUTH_VERIFY */
+	KORE_HTTP_STATE(reauth_store),
+	KORE_HTTP_STATE(is_state_answer),	/* REAUTH_ANSWER */
+	KORE_HTTP_STATE(password_wrong),	/* REAUTH_WRONG */
+};
+
 static struct http_state	password_states[] = {
 	KORE_HTTP_STATE(password_fetch),
 	KORE_HTTP_STATE(password_verify),
 	KORE_HTTP_STATE(password_hash),
 	KORE_HTTP_STATE(password_store),
 	KORE_HTTP_STATE(password_tokens),
+	KORE_HTTP_STATE(password_wrong),	/* PASSWORD_WRONG */
 };
 
 const struct is_endpoint	auth_session_endpoints[] = {
@@ -435,17 +555,22 @@ const struct is_endpoint	auth_session_endpoints[] = {
 	  .flags = IS_AUTH_ALLOW_MCP | IS_INPUT_OWN, IS_STATES(me_states) },
 	{ .name = "sessions", .route = AUTH_PREFIX "sessions",
 	  .method = HTTP_METHOD_GET, .flags = IS_INPUT_OWN,
+	  .guard = &auth_session_live,
 	  .sql = "SELECT auth.sessions_of($1, $2)",
 	  .args = { IS_ARG_CALLER, IS_ARG_SESSION } },
 	{ .name = "session_revoke", .route = "^" SESSIONS "[0-9a-fA-F-]+$",
 	  .method = HTTP_METHOD_DELETE, .path_prefix = SESSIONS,
-	  .flags = IS_INPUT_OWN,
+	  .flags = IS_INPUT_OWN, .guard = &auth_session_live,
 	  .sql = "SELECT auth.session_revoke($1, $2, $3, $4)",
 	  .args = { IS_ARG_CALLER, IS_ARG_PATH_ID, IS_ARG_REQUEST_ID,
 	      IS_ARG_CLIENT },
 	  .reply = reply_session_ended },
 	{ .name = "password_change", .route = AUTH_PREFIX "me/password",
 	  .method = HTTP_METHOD_POST, .flags = IS_AUTH_ALLOW_MCP,
-	  .body = password_spec, IS_STATES(password_states) },
+	  .guard = &auth_session_live, .body = password_spec,
+	  IS_STATES(password_states) },
+	{ .name = "reauth", .route = AUTH_PREFIX "me/reauth",
+	  .method = HTTP_METHOD_POST, .guard = &auth_session_live,
+	  .body = reauth_spec, IS_STATES(reauth_states) },
 	IS_ENDPOINTS_END
 };

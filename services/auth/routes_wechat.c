@@ -42,7 +42,7 @@ static const struct is_field	mp_spec[] = {
 
 static const char *const	sql_ticket_create =
     "SELECT auth.wechat_ticket_create($1, $2, $3::uuid, $4::int, $5::bool, "
-    "$6, $7)";
+    "$6, $7, $8::uuid)";
 static const char *const	sql_scan = "SELECT auth.wechat_scan($1, $2, $3)";
 static const char *const	sql_nonce =
     "SELECT auth.wechat_nonce_fresh($1, $2::bigint)";
@@ -177,11 +177,12 @@ ticket_create(struct http_request *req)
 		is_reply_problem(req, "internal", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
-	is_db_begin(req, c, sql_ticket_create, 7, (const char *[]){ kind,
+	is_db_begin(req, c, sql_ticket_create, 8, (const char *[]){ kind,
 	    hash, kind[0] == 'b' ? c->claims.sub : NULL,
 	    is_ctx_keep_num(c, auth_conf.wechat_ticket_ttl),
 	    is_json_bool(c->body, "confirm_rebind", 0) ? "t" : "f",
-	    c->request_id, is_client_type(req) });
+	    c->request_id, is_client_type(req),
+	    kind[0] == 'b' ? c->claims.sid : NULL });
 	req->fsm_state = TICKET_QR;
 	return (HTTP_STATE_CONTINUE);
 }
@@ -478,8 +479,8 @@ static struct http_state	mp_states[] = {
 
 const struct is_endpoint	auth_wechat_endpoints[] = {
 	{ .name = "wechat_bind_ticket", .route = AUTH_PREFIX "wechat/bind-ticket",
-	  .method = HTTP_METHOD_POST, .body = bind_spec,
-	  IS_STATES(ticket_states), .data = "bind" },
+	  .method = HTTP_METHOD_POST, .guard = &auth_session_fresh,
+	  .body = bind_spec, IS_STATES(ticket_states), .data = "bind" },
 	{ .name = "wechat_login_ticket",
 	  .route = AUTH_PREFIX "wechat/login-ticket",
 	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC, .body = empty_spec,

@@ -20,6 +20,7 @@
 #include "iscommon/jwt.h"
 #include "iscommon/metrics.h"
 #include "iscommon/problem.h"
+#include "iscommon/revoked.h"
 #include "iscommon/sqlcheck.h"
 #include "iscommon/strutil.h"
 #include "iscommon/validate.h"
@@ -516,6 +517,53 @@ test_sql_placeholders(void **state)
 	assert_int_equal(is_sql_placeholders("SELECT $99"), -1);
 }
 
+/* The revoked-session set: kept until its time, grows, prunes, shrinks. */
+static void
+test_revoked_set(void **state)
+{
+	struct is_revoked	set = { NULL, 0, 0 };
+	char			sid[40];
+	int			i;
+
+	(void)state;
+	assert_false(is_revoked_has(&set, "a", 100));
+	assert_int_equal(is_revoked_add(&set, "a", 200), 0);
+	assert_true(is_revoked_has(&set, "a", 100));
+	assert_false(is_revoked_has(&set, "a", 200));	/* past its time */
+	assert_false(is_revoked_has(&set, "b", 100));
+	/* Added again: kept until the later time. */
+	assert_int_equal(is_revoked_add(&set, "a", 150), 0);
+	assert_true(is_revoked_has(&set, "a", 199));
+	assert_int_equal(set.used, 1);
+
+	/* Many: the table grows and every one is found. */
+	for (i = 0; i < 5000; i++) {
+		snprintf(sid, sizeof(sid), "sid-%d", i);
+		assert_int_equal(is_revoked_add(&set, sid, i < 2500 ?
+		    300 : 900), 0);
+	}
+	assert_true(set.cap >= 2 * set.used);
+	for (i = 0; i < 5000; i++) {
+		snprintf(sid, sizeof(sid), "sid-%d", i);
+		assert_true(is_revoked_has(&set, sid, 250));
+	}
+	/* A prune forgets what is past its time, keeps the rest. */
+	is_revoked_prune(&set, 500);
+	assert_int_equal(set.used, 2500);
+	for (i = 0; i < 5000; i++) {
+		snprintf(sid, sizeof(sid), "sid-%d", i);
+		assert_int_equal(is_revoked_has(&set, sid, 600), i >= 2500);
+	}
+	/* Everything past: the table shrinks back to its minimum. */
+	is_revoked_prune(&set, 1000);
+	assert_int_equal(set.used, 0);
+	assert_int_equal(set.cap, 256);
+	/* A token without a session id names none. */
+	assert_int_equal(is_revoked_add(&set, "", 900), 0);
+	assert_int_equal(set.used, 0);
+	is_revoked_free(&set);
+}
+
 int
 main(void)
 {
@@ -535,6 +583,7 @@ main(void)
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_generations),
 		cmocka_unit_test(test_sql_placeholders),
+		cmocka_unit_test(test_revoked_set),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

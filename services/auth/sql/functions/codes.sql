@@ -1,11 +1,12 @@
 -- Issues a code for an authenticated binding (p_account set) or for a
 -- recovery (p_login set; destination is the verified address on file and
 -- unknown accounts are silently ignored). The message text, with the code,
--- goes to the outbox marked sensitive.
+-- goes to the outbox marked sensitive. A binding code binds only while
+-- p_session, the session it was asked from, lives.
 CREATE OR REPLACE FUNCTION auth.code_issue(p_account uuid, p_login text, p_purpose text,
     p_target text, p_hash text, p_ttl integer, p_cooldown integer,
     p_max_attempts integer, p_subject text, p_body text,
-    p_request_id text, p_client text) RETURNS jsonb
+    p_request_id text, p_client text, p_session uuid) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_acc		auth.accounts;
@@ -55,9 +56,9 @@ BEGIN
 	WHERE account_id = v_acc.id AND purpose = p_purpose
 	    AND consumed_at IS NULL;
 	INSERT INTO auth.verification_codes (account_id, purpose, target,
-	    code_hash, max_attempts, expires_at)
+	    code_hash, max_attempts, expires_at, session_id)
 	VALUES (v_acc.id, p_purpose, v_target, p_hash, p_max_attempts,
-	    now() + make_interval(secs => p_ttl));
+	    now() + make_interval(secs => p_ttl), p_session);
 	v_channel := CASE WHEN p_purpose LIKE '%email' THEN 'email'
 	    ELSE 'sms' END;
 	PERFORM messaging.enqueue(v_channel, v_target, p_subject, p_body,
@@ -95,14 +96,18 @@ CREATE OR REPLACE FUNCTION auth.code_consume(p_code uuid, p_new_hash text,
     p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-	v_code	auth.verification_codes;
+	v_code		auth.verification_codes;
+	v_before	auth.accounts;
 BEGIN
 	UPDATE auth.verification_codes SET consumed_at = now()
 	WHERE id = p_code AND consumed_at IS NULL AND expires_at > now()
 	RETURNING * INTO v_code;
-	IF NOT FOUND THEN
+	IF NOT FOUND OR (v_code.session_id IS NOT NULL AND
+	    NOT auth.session_live(v_code.account_id, v_code.session_id)) THEN
 		RETURN auth.err('code-invalid');
 	END IF;
+	SELECT * INTO v_before FROM auth.accounts WHERE id = v_code.account_id
+	FOR UPDATE;
 	IF v_code.purpose = 'bind-email' THEN
 		IF EXISTS (SELECT 1 FROM auth.accounts WHERE
 		    lower(email) = lower(v_code.target)
@@ -112,6 +117,13 @@ BEGIN
 		UPDATE auth.accounts SET email = v_code.target,
 		    email_verified_at = now(), updated_at = now()
 		WHERE id = v_code.account_id;
+		-- Every channel verified until now is told (a takeover
+		-- would be seen).
+		IF v_before.email IS DISTINCT FROM v_code.target
+		    OR v_before.email_verified_at IS NULL THEN
+			PERFORM auth.tell_change(v_before, 'email',
+			    v_code.target, p_request_id);
+		END IF;
 	ELSIF v_code.purpose = 'bind-mobile' THEN
 		IF EXISTS (SELECT 1 FROM auth.accounts WHERE mobile = v_code.target
 		    AND id <> v_code.account_id AND mobile_verified_at IS NOT NULL) THEN
@@ -120,6 +132,11 @@ BEGIN
 		UPDATE auth.accounts SET mobile = v_code.target,
 		    mobile_verified_at = now(), updated_at = now()
 		WHERE id = v_code.account_id;
+		IF v_before.mobile IS DISTINCT FROM v_code.target
+		    OR v_before.mobile_verified_at IS NULL THEN
+			PERFORM auth.tell_change(v_before, 'mobile number',
+			    v_code.target, p_request_id);
+		END IF;
 	ELSE
 		IF p_new_hash IS NULL THEN
 			RETURN auth.err('validation');

@@ -1,8 +1,26 @@
--- The stored password of an account, and setting a new one.
+-- The stored password of an account (for a signed-in caller to prove it
+-- again), and whether its login is locked; setting a new one.
 CREATE OR REPLACE FUNCTION auth.password_of(p_account uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object('hash', password_hash, 'login', login)
-	FROM auth.accounts WHERE id = p_account AND NOT disabled;
+	SELECT jsonb_build_object('hash', a.password_hash, 'login', a.login,
+	    'locked_for', coalesce(ceil(extract(epoch FROM
+		f.locked_until - now()))::int, 0))
+	FROM auth.accounts a
+	LEFT JOIN auth.login_failures f ON f.login = lower(a.login)
+	    AND f.locked_until > now()
+	WHERE a.id = p_account AND NOT a.disabled;
+$$;
+
+-- A wrong current password from a signed-in caller counts like a failed
+-- login (a stolen token cannot guess the password at leisure): the same
+-- counter, the same lock.
+CREATE OR REPLACE FUNCTION auth.password_failed(p_account uuid,
+    p_max_failures integer, p_lock_seconds integer, p_request_id text,
+    p_client text) RETURNS jsonb
+LANGUAGE sql AS $$
+	SELECT auth.login_finish(login, id, false, NULL, p_client, NULL, NULL,
+	    p_max_failures, p_lock_seconds, 0, p_request_id)
+	FROM auth.accounts WHERE id = p_account;
 $$;
 
 -- Sets a new password (already hashed) and ends every other session.
@@ -10,6 +28,10 @@ CREATE OR REPLACE FUNCTION auth.password_set(p_account uuid, p_hash text,
     p_session uuid, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
+	-- Ended while the hashes were computed: nothing changes.
+	IF NOT auth.session_live(p_account, p_session) THEN
+		RETURN auth.err('unauthorized');
+	END IF;
 	UPDATE auth.accounts SET password_hash = p_hash,
 	    must_change_password = false, updated_at = now()
 	WHERE id = p_account;
@@ -20,6 +42,8 @@ BEGIN
 	    revoke_reason = 'password-changed'
 	WHERE account_id = p_account AND id <> p_session
 	    AND revoked_at IS NULL;
+	-- The current password was just proved in this session.
+	UPDATE auth.sessions SET reauth_at = now() WHERE id = p_session;
 	PERFORM auth.audit(p_account, 'password.changed', p_account, '{}',
 	    p_request_id, p_client);
 	RETURN auth.claims(p_account, p_session);

@@ -14,7 +14,9 @@ BEGIN
 	END IF;
 	SELECT * INTO v_s FROM auth.sessions WHERE id = v_tok.session_id
 	    FOR UPDATE;
-	IF v_s.revoked_at IS NOT NULL OR v_s.expires_at < now() THEN
+	IF v_s.revoked_at IS NOT NULL OR v_s.expires_at < now() OR EXISTS (
+	    SELECT 1 FROM auth.accounts WHERE id = v_s.account_id
+	    AND disabled) THEN
 		RETURN auth.err('invalid-refresh-token');
 	END IF;
 	IF v_tok.used_at IS NOT NULL THEN

@@ -1,9 +1,10 @@
--- A binding ticket (p_account set) or a login ticket. Binding over an
+-- A binding ticket (p_account set, asked from session p_session: it binds
+-- only while that session lives) or a login ticket. Binding over an
 -- existing binding needs p_confirm_rebind: the old one is deleted when the
 -- new WeChat scans.
 CREATE OR REPLACE FUNCTION auth.wechat_ticket_create(p_kind text, p_scene_hash text,
     p_account uuid, p_ttl integer, p_confirm_rebind boolean,
-    p_request_id text, p_client text) RETURNS jsonb
+    p_request_id text, p_client text, p_session uuid) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF p_kind = 'bind' AND NOT p_confirm_rebind AND EXISTS (
@@ -17,9 +18,9 @@ BEGIN
 		    AND state = 'pending';
 	END IF;
 	INSERT INTO auth.wechat_tickets (scene_hash, kind, account_id,
-	    expires_at)
+	    expires_at, session_id)
 	VALUES (p_scene_hash, p_kind, p_account,
-	    now() + make_interval(secs => p_ttl));
+	    now() + make_interval(secs => p_ttl), p_session);
 	IF p_kind = 'bind' THEN
 		PERFORM auth.audit(p_account, 'wechat.bind_ticket', p_account,
 		    jsonb_build_object('rebind', p_confirm_rebind), p_request_id,
@@ -42,7 +43,9 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN jsonb_build_object('result', 'unknown');
 	END IF;
-	IF v_t.state <> 'pending' OR v_t.expires_at < now() THEN
+	IF v_t.state <> 'pending' OR v_t.expires_at < now() OR (v_t.kind =
+	    'bind' AND v_t.session_id IS NOT NULL AND
+	    NOT auth.session_live(v_t.account_id, v_t.session_id)) THEN
 		RETURN jsonb_build_object('result', 'expired');
 	END IF;
 	SELECT account_id INTO v_owner FROM auth.wechat_bindings
@@ -73,6 +76,12 @@ BEGIN
 	UPDATE auth.wechat_tickets SET state = 'bound', scanned_openid = p_openid,
 	    scanned_at = now()
 	WHERE scene_hash = p_scene_hash;
+	-- A new way to log in: the account's verified channels are told.
+	IF v_old IS DISTINCT FROM p_openid THEN
+		PERFORM auth.tell_change(a, 'WeChat binding', NULL,
+		    p_request_id)
+		FROM auth.accounts a WHERE a.id = v_t.account_id;
+	END IF;
 	PERFORM auth.audit(v_t.account_id, CASE WHEN v_old IS NULL
 	    THEN 'wechat.bound' ELSE 'wechat.rebound' END, v_t.account_id,
 	    jsonb_strip_nulls(jsonb_build_object('replaced', v_old IS NOT NULL
