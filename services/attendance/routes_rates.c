@@ -5,10 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
-
 #include "routes.h"
-#include "iscommon/strutil.h"
+#include "iscommon/csvexport.h"
 
 static const char *const	reporters[] = { "finance", "io", "leader",
 				    "admin", NULL };
@@ -35,30 +33,6 @@ static const struct is_field	warnings_spec[] = {
 	IS_FIELDS_END
 };
 
-static void
-csv_field(struct is_buf *b, const cJSON *v, int last)
-{
-	char		 num[32], *out;
-	const char	*s;
-	size_t		 len, need;
-
-	if (cJSON_IsString(v))
-		s = v->valuestring;
-	else if (cJSON_IsNumber(v)) {
-		snprintf(num, sizeof(num), "%g", v->valuedouble);
-		s = num;
-	} else
-		s = "";
-	len = strlen(s);
-	need = len * 2 + 3;
-	if ((out = malloc(need)) != NULL) {
-		need = csv_write(out, need, s, len);
-		is_buf_append(b, out, need);
-		free(out);
-	}
-	is_buf_append(b, last ? "\r\n" : ",", last ? 2 : 1);
-}
-
 /* The report as JSON, or as CSV for spreadsheets (format=csv). */
 static int
 reply_report(struct http_request *req, struct is_ctx *c)
@@ -72,7 +46,7 @@ reply_report(struct http_request *req, struct is_ctx *c)
 	struct is_buf	 b;
 	cJSON		*doc;
 	char		 disp[96];
-	int		 i, rc;
+	int		 i, rc, bad = 0;
 
 	if (fmt == NULL || strcmp(fmt, "csv") != 0)
 		return (is_db_reply(req, c, 200));
@@ -84,15 +58,21 @@ reply_report(struct http_request *req, struct is_ctx *c)
 		is_buf_append(&b, cols[i + 1] ? "," : "\r\n",
 		    cols[i + 1] ? 1 : 2);
 	}
+	/* Names and schools come from imports: never formulas (csvexport). */
 	cJSON_ArrayForEach(item, cJSON_GetObjectItem(doc, "items")) {
 		for (i = 0; cols[i] != NULL; i++)
-			csv_field(&b, cJSON_GetObjectItem(item, cols[i]),
-			    cols[i + 1] == NULL);
+			bad |= is_csv_value(&b, cJSON_GetObjectItem(item,
+			    cols[i]), cols[i + 1] == NULL) == -1;
 	}
-	snprintf(disp, sizeof(disp), "attachment; filename=\"attendance-%s"
-	    ".csv\"", is_json_str(doc, "month"));
-	http_response_header(req, "content-disposition", disp);
-	rc = is_reply_text(req, 200, "text/csv; charset=utf-8", b.data, b.len);
+	if (bad) {
+		rc = is_reply_problem(req, "internal", NULL);
+	} else {
+		snprintf(disp, sizeof(disp), "attachment; filename=\""
+		    "attendance-%s.csv\"", is_json_str(doc, "month"));
+		http_response_header(req, "content-disposition", disp);
+		rc = is_reply_text(req, 200, "text/csv; charset=utf-8", b.data,
+		    b.len);
+	}
 	is_buf_free(&b);
 	cJSON_Delete(doc);
 	return (rc);

@@ -709,6 +709,54 @@ test_bad_input(void **state)
 	free(student);
 }
 
+/*
+ * Issue 10, item 14: a name imported as a formula reaches finance's CSV as
+ * text (an apostrophe first), never as a cell a spreadsheet evaluates.
+ */
+static void
+test_report_csv_has_no_formulas(void **state)
+{
+	struct klass	 k;
+	struct it_resp	 r;
+	char		 csv[512], *session, *finance, *line, *save, *field;
+
+	(void)state;
+	att_new_class(&k, "2024-2025", 2, 1);
+	snprintf(csv, sizeof(csv), "student_id,family_name,given_name,school,"
+	    "degree,cohort\n%s,=2+3,@SUM(1+1),-School of Computing,master,"
+	    "2024\n", k.ids[0]);
+	it_request("POST", "/api/v1/auth/admin/students/import", admin,
+	    "text/csv", csv, strlen(csv), &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(cJSON_GetObjectItem(r.json, "updated")->valueint, 1);
+	it_free(&r);
+	session = att_add_session(&k, "2024-10-08", "08:00", "09:40",
+	    "roll_call");
+	roll_call(session, k.ids[0], "present");
+
+	finance = it_login("F0001", it_demo_password(), NULL);
+	it_get(ATT "/reports/monthly?month=2024-10&format=csv", finance, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"'@SUM(1+1) =2+3\""));
+	assert_non_null(strstr(r.body, "\"'-School of Computing\""));
+	/* No cell of any row starts with what a spreadsheet evaluates. */
+	for (line = strtok_r(r.body, "\r\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\r\n", &save)) {
+		for (field = line; field != NULL; field = strchr(field, ',')) {
+			if (*field == ',')
+				field++;
+			if (*field == '"')
+				field++;
+			assert_null(strchr("=+@", *field) != NULL &&
+			    *field != '\0' ? field : NULL);
+		}
+	}
+	it_free(&r);
+	free(finance);
+	free(session);
+	att_free_class(&k);
+}
+
 int
 main(void)
 {
@@ -716,6 +764,7 @@ main(void)
 		cmocka_unit_test(test_full_qr_class),
 		cmocka_unit_test(test_leave_and_evidence),
 		cmocka_unit_test(test_rates_policies_report_warnings),
+		cmocka_unit_test(test_report_csv_has_no_formulas),
 		cmocka_unit_test(test_scopes),
 		cmocka_unit_test(test_bad_input),
 	};

@@ -15,6 +15,7 @@
 
 #include "iscommon/config.h"
 #include "iscommon/crypto.h"
+#include "iscommon/csvexport.h"
 #include "iscommon/csvimport.h"
 #include "iscommon/generation.h"
 #include "iscommon/jwt.h"
@@ -517,6 +518,41 @@ test_sql_placeholders(void **state)
 	assert_int_equal(is_sql_placeholders("SELECT $99"), -1);
 }
 
+/* Cells a spreadsheet would evaluate are written as text. */
+static void
+test_csv_export(void **state)
+{
+	struct is_buf	 b;
+	cJSON		*num, *neg, *str;
+
+	(void)state;
+	is_buf_init(&b);
+	assert_int_equal(is_csv_text(&b, "@SUM(1+1) =2+3", 0), 0);
+	assert_int_equal(is_csv_text(&b, "=2+3", 0), 0);
+	assert_int_equal(is_csv_text(&b, "+1", 0), 0);
+	assert_int_equal(is_csv_text(&b, "-1+2", 0), 0);
+	assert_int_equal(is_csv_text(&b, "\t=1", 0), 0);
+	assert_int_equal(is_csv_text(&b, "\r=1", 0), 0);
+	assert_int_equal(is_csv_text(&b, "Ann \"A=1\"", 0), 0);
+	assert_int_equal(is_csv_text(&b, "", 0), 0);
+	assert_int_equal(is_csv_text(&b, NULL, 0), 0);
+	num = cJSON_CreateNumber(85.94);
+	neg = cJSON_CreateNumber(-2);
+	str = cJSON_CreateString("-2");
+	assert_int_equal(is_csv_value(&b, num, 0), 0);
+	assert_int_equal(is_csv_value(&b, neg, 0), 0);	/* a number: as is */
+	assert_int_equal(is_csv_value(&b, str, 0), 0);	/* text: neutral */
+	assert_int_equal(is_csv_value(&b, NULL, 1), 0);
+	is_buf_append(&b, "", 1);
+	assert_string_equal(b.data, "\"'@SUM(1+1) =2+3\",\"'=2+3\",\"'+1\","
+	    "\"'-1+2\",\"'\t=1\",\"'\r=1\",\"Ann \"\"A=1\"\"\",\"\",\"\","
+	    "\"85.94\",\"-2\",\"'-2\",\"\"\r\n");
+	cJSON_Delete(num);
+	cJSON_Delete(neg);
+	cJSON_Delete(str);
+	is_buf_free(&b);
+}
+
 /* The revoked-session set: kept until its time, grows, prunes, shrinks. */
 static void
 test_revoked_set(void **state)
@@ -584,6 +620,7 @@ main(void)
 		cmocka_unit_test(test_generations),
 		cmocka_unit_test(test_sql_placeholders),
 		cmocka_unit_test(test_revoked_set),
+		cmocka_unit_test(test_csv_export),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
