@@ -7,6 +7,7 @@
 #   deploy/local.sh status   what runs, and the health of each service
 #   deploy/local.sh deps     only install the Debian packages
 #   deploy/local.sh build    only build (build/release)
+#   deploy/local.sh rotate   rotate the logs now (also done by "up")
 #
 # Settings (environment): IS_INSTANCE (default "dev": state lives in
 # .run/$IS_INSTANCE), IS_HTTP_PORT (nginx, 8080), IS_PORT_BASE (services
@@ -118,7 +119,7 @@ secrets() {
 	local name
 	(umask 077 && touch "$RUN/secrets.env")
 	for name in TOKEN_SECRET QR_SECRET WECHAT_SECRET WECHAT_MP_SECRET \
-	    WECHAT_CALLBACK_TOKEN SMS_API_KEY DB_PASSWORD_MIGRATOR \
+	    WECHAT_CALLBACK_TOKEN SMS_API_KEY METRICS_TOKEN DB_PASSWORD_MIGRATOR \
 	    $(printf 'DB_PASSWORD_%s ' "${SERVICES[@]^^}"); do
 		grep -q "^$name=" "$RUN/secrets.env" ||
 		    echo "$name=$(openssl rand -hex 32)" >>"$RUN/secrets.env"
@@ -147,6 +148,9 @@ write_config() {
 		echo "wechat.mp_secret = $WECHAT_MP_SECRET"
 		echo "wechat.callback_token = ${WECHAT_CALLBACK_TOKEN:0:32}"
 		echo "sms.api_key = $SMS_API_KEY"
+		echo "metrics.token = $METRICS_TOKEN"
+		# What was sent, readable by admins: this stack only.
+		echo "messaging.dev_sink = 1"
 		echo "demo.password = ${IS_DEMO_PASSWORD:-Demo@2026pass}"
 		echo "wechat.api_base = ${IS_WECHAT_API_BASE:-http://127.0.0.1:$((PORT_BASE + 90))}"
 		echo "bench.routes = ${IS_BENCH_ROUTES:-0}"
@@ -314,6 +318,26 @@ nginx_up() {
 	fi
 }
 
+# Logs hold request details: 0640. Each one larger than IS_LOG_ROTATE_MB
+# (50; 0: any) is copied to .1 and emptied in place, so nginx and the
+# services write on without a reopen (PostgreSQL's own log is left to it).
+rotate_logs() {
+	local f max=$((${IS_LOG_ROTATE_MB:-50} * 1024 * 1024))
+	install -d -m 755 "$RUN/nginx"
+	install -d -o "$RUN_USER" -m 755 "$RUN/logs"
+	for f in nginx/access.log nginx/error.log \
+	    $(printf 'logs/%s.log ' "${SERVICES[@]}"); do
+		[ -f "$RUN/$f" ] || install -m 640 /dev/null "$RUN/$f"
+		chmod 640 "$RUN/$f"
+		if [ "$(stat -c %s "$RUN/$f")" -gt "$max" ]; then
+			cp -p "$RUN/$f" "$RUN/$f.1"
+			: >"$RUN/$f"
+		fi
+	done
+	[ -f "$RUN/logs/postgres.log" ] && chmod 640 "$RUN/logs/postgres.log"
+	return 0
+}
+
 wait_healthy() {
 	local svc deadline=$((SECONDS + 60))
 	for svc in "${SERVICES[@]}"; do
@@ -335,9 +359,10 @@ up() {
 	secrets
 	write_config
 	postgres_up
-	log "loading demo data"
+	log "loading demo data (once: an existing database is left as it is)"
 	as_user env IS_CONFIG="$RUN/is.conf" "$BUILD/services/auth/is-admin" seed-demo >/dev/null
 	services_down
+	rotate_logs
 	services_up
 	nginx_up
 	wait_healthy
@@ -397,5 +422,6 @@ down) down ;;
 status) status ;;
 deps) deps ;;
 build) deps; build ;;
-*) echo "usage: $0 up|down|status|deps|build" >&2; exit 2 ;;
+rotate) IS_LOG_ROTATE_MB=${IS_LOG_ROTATE_MB:-0} rotate_logs ;;
+*) echo "usage: $0 up|down|status|deps|build|rotate" >&2; exit 2 ;;
 esac

@@ -1,17 +1,20 @@
 /*
  * /healthz (the process answers and its database is reachable), /readyz
- * (same check, for orchestrators) and /metrics (Prometheus text). Every
- * service routes these under /api/v1/<service>/. /bench/hello is the
+ * (same check, for orchestrators) and /metrics (Prometheus text, for a
+ * scraper with metrics.token; nginx does not forward it). Every service
+ * routes these under /api/v1/<service>/. /bench/hello is the
  * nginx -> Kore baseline of tests/bench, answered only when the bench
  * scripts turn bench.routes on.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "db.h"
 #include "reply.h"
 #include "service.h"
 #include "iscommon/config.h"
+#include "iscommon/crypto.h"
 #include "iscommon/metrics.h"
 
 static int	db_check(struct http_request *);
@@ -52,10 +55,20 @@ is_readyz(struct http_request *req)
 int
 is_metrics(struct http_request *req)
 {
-	char	*text;
-	int	 rc;
+	static const char	*token;
+	const char		*hdr;
+	char			*text;
+	int			 rc;
 
 	(void)is_ctx_get(req);
+	/* A scraper shows metrics.token when one is set (the local stack and
+	 * production set one); nginx never forwards /metrics. */
+	if (token == NULL)
+		token = is_config_get("metrics.token", "");
+	if (token[0] != '\0' && (!http_request_header(req, "authorization",
+	    &hdr) || strncasecmp(hdr, "Bearer ", 7) != 0 ||
+	    !is_secure_streq(hdr + 7, token)))
+		return (is_reply_problem(req, "unauthorized", NULL));
 	text = is_metrics_render();
 	rc = is_reply_text(req, 200, "text/plain; version=0.0.4",
 	    text, strlen(text));

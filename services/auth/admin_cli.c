@@ -173,6 +173,17 @@ seed_demo(PGconn *db)
 	char		*initial, *demo, *res;
 	int		 i;
 
+	/* Once, into an empty database: never again over accounts whose
+	 * owners may have changed their passwords (the demo one is public). */
+	if ((res = call_json(db, "SELECT count(*) FROM auth.accounts", 0,
+	    NULL)) == NULL)
+		return (1);
+	i = strcmp(res, "0");
+	free(res);
+	if (i != 0) {
+		printf("accounts exist: demo data left as it is\n");
+		return (0);
+	}
 	demo_pw = is_config_get("demo.password", "Demo@2026pass");
 	initial = is_password_hash(auth_conf.initial_password,
 	    &auth_conf.scrypt);

@@ -201,6 +201,18 @@ main(void)
 		is_log("error", NULL, "cannot read %s", path);
 		return (1);
 	}
+	/* The sink keeps messages, codes included, readable: a development
+	 * stack's (messaging.dev_sink = 1), never by default. */
+	if ((strcmp(is_config_get("messaging.email_transport", "sink"),
+	    "sink") == 0 || strcmp(is_config_get("messaging.sms_transport",
+	    "sink"), "sink") == 0) &&
+	    is_config_int("messaging.dev_sink", 0) != 1) {
+		is_log("error", NULL, "transport \"sink\" without "
+		    "messaging.dev_sink = 1: set messaging.email_transport = "
+		    "smtp and messaging.sms_transport = http");
+		is_log_flush();
+		return (1);
+	}
 	/* messaging's own role; named in pg_stat_activity. */
 	if ((base = is_config_conninfo("messaging")) == NULL) {
 		is_log("error", NULL, "messaging.db_conninfo is not set");

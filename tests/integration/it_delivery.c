@@ -259,6 +259,32 @@ test_undeliverable_becomes_dead(void **state)
 	free(id);
 }
 
+/* The development sink (messages and codes kept readable) is never the
+ * default: without messaging.dev_sink = 1 the deliverer refuses it. */
+static void
+test_sink_only_in_development(void **state)
+{
+	char	 conf[320], deliverer[] = IS_DELIVERER_BIN;
+	FILE	*fp;
+	pid_t	 pid;
+	int	 status = 0, i;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), "%s/sink.conf", dir);
+	fp = fopen(conf, "w");
+	fprintf(fp, "messaging.db_conninfo = host=/nonexistent dbname=none\n");
+	fclose(fp);
+	pid = spawn((char *[]){ deliverer, NULL }, conf);
+	for (i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(50 * 1000);
+	if (i == 100) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("the deliverer ran with the sink by default");
+	}
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+}
+
 int
 main(void)
 {
@@ -266,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_email_over_smtp),
 		cmocka_unit_test(test_sms_retried_with_backoff),
 		cmocka_unit_test(test_undeliverable_becomes_dead),
+		cmocka_unit_test(test_sink_only_in_development),
 	};
 
 	it_init();

@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "itest.h"
+#include "iscommon/config.h"
 
 static const char *const services[] = { "auth", "attendance", "profile",
     "messaging", "scholarship", NULL };
@@ -34,15 +37,37 @@ test_health_of_every_service(void **state)
 	}
 }
 
+/*
+ * Metrics are the scraper's: never through nginx, and on a service's own
+ * port only with metrics.token (issue 10, item 15).
+ */
 static void
 test_metrics_count_requests(void **state)
 {
 	struct it_resp	r;
+	char		url[128];
+	int		i;
 
 	(void)state;
+	for (i = 0; services[i] != NULL; i++) {
+		snprintf(url, sizeof(url), "/api/v1/%s/metrics", services[i]);
+		it_get(url, NULL, &r);
+		it_assert_problem(&r, 404, "not-found");
+		it_free(&r);
+	}
 	it_get("/api/v1/auth/healthz", NULL, &r);
 	it_free(&r);
-	it_get("/api/v1/auth/metrics", NULL, &r);
+	/* auth listens on IS_PORT_BASE + 1 (deploy/services.sh). */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/auth/metrics",
+	    atoi(getenv("IS_PORT_BASE")) + 1);
+	it_get(url, NULL, &r);
+	it_assert_problem(&r, 401, "unauthorized");
+	it_free(&r);
+	it_get(url, "not-the-token", &r);
+	it_assert_problem(&r, 401, "unauthorized");
+	it_free(&r);
+	assert_string_not_equal(is_config_get("metrics.token", ""), "");
+	it_get(url, is_config_get("metrics.token", ""), &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "is_http_requests_total{service=\"auth\","
 	    "route=\"is_healthz\",code=\"2xx\"}"));
@@ -133,12 +158,50 @@ test_nginx_errors_are_problems(void **state)
 	it_free(&r);
 }
 
+/* Logs are not for everyone, and hold no login-ticket id (a bearer's
+ * secret while it lives). */
+static void
+test_logs_are_private(void **state)
+{
+	static const char *const logs[] = { "nginx/access.log",
+	    "nginx/error.log", "logs/auth.log", "logs/attendance.log",
+	    "logs/messaging.log", NULL };
+	struct it_resp	 r;
+	struct stat	 st;
+	char		 path[512], id[128];
+	int		 i;
+
+	(void)state;
+	for (i = 0; logs[i] != NULL; i++) {
+		snprintf(path, sizeof(path), "%s/%s", getenv("IS_TEST_RUN"),
+		    logs[i]);
+		assert_int_equal(stat(path, &st), 0);
+		if ((st.st_mode & 0777) != 0640)
+			fail_msg("%s: mode %o", logs[i], st.st_mode & 0777);
+	}
+	it_post("/api/v1/auth/wechat/login-ticket", NULL, "{}", &r);
+	assert_int_equal(r.status, 201);
+	snprintf(id, sizeof(id), "%s", it_str(&r, "ticket_id"));
+	it_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/auth/wechat/login-ticket/%s", id);
+	it_get(path, NULL, &r);
+	assert_int_equal(r.status, 202);
+	it_free(&r);
+	/* nginx flushes its log buffer each second. */
+	for (i = 0; i < 30 && it_access_count("login-ticket/[redacted]") == 0;
+	    i++)
+		usleep(100 * 1000);
+	assert_true(it_access_count("login-ticket/[redacted]") > 0);
+	assert_int_equal(it_access_count(id), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_health_of_every_service),
 		cmocka_unit_test(test_metrics_count_requests),
+		cmocka_unit_test(test_logs_are_private),
 		cmocka_unit_test(test_unauthenticated_refused_everywhere),
 		cmocka_unit_test(test_token_accepted_by_other_services),
 		cmocka_unit_test(test_request_id_kept_and_generated),

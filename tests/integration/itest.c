@@ -92,7 +92,9 @@ call_setup(struct it_call *call, const char *method, const char *path,
 	memset(call, 0, sizeof(*call));
 	call->resp = r;
 	is_buf_init(&call->body);
-	snprintf(url, sizeof(url), "%s%s", base_url, path);
+	/* A path, through nginx; or a whole URL (a service's own port). */
+	snprintf(url, sizeof(url), "%s%s", strncmp(path, "http://", 7) == 0 ?
+	    "" : base_url, path);
 	call->curl = curl_easy_init();
 	if (token != NULL) {
 		snprintf(h, sizeof(h), "Authorization: Bearer %s", token);
