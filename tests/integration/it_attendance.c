@@ -709,6 +709,79 @@ test_bad_input(void **state)
 	free(student);
 }
 
+/* A session's value of column as text, in the policy's time zone. */
+static char *
+session_text(const char *session, const char *expr)
+{
+	char	sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM attendance.class_sessions "
+	    "WHERE id = $1", expr);
+	return (it_sql_text(sql, session));
+}
+
+/*
+ * Issue 10, item 12: while check-in is open, a re-import cannot clear the
+ * room or change the method; a session that is not (or no longer) QR
+ * takes no scan, open or not.
+ */
+static void
+test_open_checkin_keeps_room_and_method(void **state)
+{
+	struct klass	 k;
+	struct it_resp	 r;
+	char		 csv[512], openid[40], *session, *code, *mp, *date,
+			 *start, *end, *v;
+
+	(void)state;
+	att_new_class(&k, "2025-2026", 2, 1);
+	session = att_add_session(&k, "2026-03-02", "08:00", "09:40", "qr");
+	assert_int_equal(it_sql_long("WITH u AS (UPDATE attendance."
+	    "class_sessions SET starts_at = date_trunc('minute', now()) + "
+	    "interval '2 min', ends_at = date_trunc('minute', now()) + "
+	    "interval '62 min' WHERE id = $1 RETURNING 1) SELECT count(*) "
+	    "FROM u", session), 1);
+	mp = it_mp_token(k.web[0], openid, sizeof(openid));
+	code = att_open_checkin(session);
+	date = session_text(session, "to_char(starts_at AT TIME ZONE "
+	    "'Asia/Shanghai', 'YYYY-MM-DD')");
+	start = session_text(session, "to_char(starts_at AT TIME ZONE "
+	    "'Asia/Shanghai', 'HH24:MI')");
+	end = session_text(session, "to_char(ends_at AT TIME ZONE "
+	    "'Asia/Shanghai', 'HH24:MI')");
+
+	/* Clearing the room (roll call): refused while open. */
+	snprintf(csv, sizeof(csv), "course_code,school_year,semester,date,"
+	    "start,end,room,hours,method\n%s,%s,1,%s,%s,%s,,2,roll_call\n",
+	    k.code, k.year, date, start, end);
+	att_import("sessions", csv, 1);
+	v = session_text(session, "coalesce(room, '-') || ' ' || method");
+	assert_non_null(strstr(v, k.room));
+	assert_non_null(strstr(v, " qr"));
+	free(v);
+	/* The same row with its room and method: accepted. */
+	snprintf(csv, sizeof(csv), "course_code,school_year,semester,date,"
+	    "start,end,room,hours,method\n%s,%s,1,%s,%s,%s,%s,2,qr\n",
+	    k.code, k.year, date, start, end, k.room);
+	att_import("sessions", csv, 0);
+
+	/* Made a roll call behind check-in's back: scans are refused. */
+	assert_int_equal(it_sql_long("WITH u AS (UPDATE attendance."
+	    "class_sessions SET method = 'roll_call' WHERE id = $1 "
+	    "RETURNING 1) SELECT count(*) FROM u", session), 1);
+	att_scan(mp, code, ROOM_LAT, ROOM_LON, 15, &r);
+	it_assert_problem(&r, 409, "checkin-not-qr");
+	it_free(&r);
+	assert_int_equal(att_records_of(session), 0);
+	free(date);
+	free(start);
+	free(end);
+	free(code);
+	free(mp);
+	free(session);
+	att_free_class(&k);
+}
+
 /*
  * Issue 10, item 14: a name imported as a formula reaches finance's CSV as
  * text (an apostrophe first), never as a cell a spreadsheet evaluates.
@@ -765,6 +838,7 @@ main(void)
 		cmocka_unit_test(test_leave_and_evidence),
 		cmocka_unit_test(test_rates_policies_report_warnings),
 		cmocka_unit_test(test_report_csv_has_no_formulas),
+		cmocka_unit_test(test_open_checkin_keeps_room_and_method),
 		cmocka_unit_test(test_scopes),
 		cmocka_unit_test(test_bad_input),
 	};

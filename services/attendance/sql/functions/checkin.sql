@@ -44,6 +44,10 @@ BEGIN
 	    WHERE course_id = v_s.course_id AND student_id = p_student) THEN
 		RETURN attendance.err('not-enrolled');
 	END IF;
+	-- Only a QR session in its room takes scans (whatever was opened).
+	IF v_s.method <> 'qr' THEN
+		RETURN attendance.err('checkin-not-qr');
+	END IF;
 	IF v_s.checkin_opened_at IS NULL OR v_s.checkin_closed_at IS NOT NULL
 	    OR now() >= v_s.ends_at THEN
 		RETURN attendance.err('checkin-closed');
@@ -56,7 +60,7 @@ BEGIN
 	END IF;
 	v_dist := attendance.distance_m(v_s.room_lat, v_s.room_lon, p_lat,
 	    p_lon);
-	IF v_dist > v_s.radius_m THEN
+	IF v_dist IS NULL OR v_dist > v_s.radius_m THEN
 		RETURN attendance.err('outside-classroom', format(
 		    'You are %s m from the classroom; check in within %s m',
 		    round(v_dist::numeric), v_s.radius_m));
@@ -118,7 +122,7 @@ BEGIN
 		    AND e.student_id = x.student
 		JOIN bound b ON b.account_id = x.student AND b.openid = x.wx
 		CROSS JOIN attendance.policy p
-		WHERE 'student' = ANY (x.roles)
+		WHERE 'student' = ANY (x.roles) AND s.method = 'qr'
 		    AND s.checkin_opened_at IS NOT NULL
 		    AND s.checkin_closed_at IS NULL AND now() < s.ends_at
 		    AND x.acc <= p.max_accuracy_m

@@ -211,6 +211,26 @@ BEGIN
 			    AT TIME ZONE v_tz;
 			v_end := ((r->>'date')::date + (r->>'end')::time)
 			    AT TIME ZONE v_tz;
+			-- While check-in is open its room and method stay:
+			-- scans are judged against them (locked: it cannot
+			-- open meanwhile).
+			PERFORM 1 FROM attendance.class_sessions
+			WHERE course_id = v_course.course_id
+			    AND starts_at = v_start FOR UPDATE;
+			IF EXISTS (SELECT 1 FROM attendance.class_sessions s
+			    WHERE s.course_id = v_course.course_id
+				AND s.starts_at = v_start
+				AND s.checkin_opened_at IS NOT NULL
+				AND s.checkin_closed_at IS NULL
+				AND now() < s.ends_at
+				AND (s.room, s.method) IS DISTINCT FROM
+				    (NULLIF(r->>'room', ''), coalesce(NULLIF(
+				    r->>'method', ''), 'qr'))) THEN
+				v_rej := v_rej || attendance.row_error(r, 'room',
+				    'check-in is open: change the room or '
+				    'method once it is closed');
+				CONTINUE;
+			END IF;
 			INSERT INTO attendance.class_sessions AS t (course_id,
 			    starts_at, ends_at, room, hours, method)
 			VALUES (v_course.course_id, v_start, v_end,
