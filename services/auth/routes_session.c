@@ -181,15 +181,30 @@ reply_if_locked(struct http_request *req, const cJSON *doc)
 	return (1);
 }
 
-/* A wrong current password counts as a failed login (password_failed);
- * the caller's next state is password_wrong. */
-static void
-begin_password_failed(struct http_request *req, struct is_ctx *c)
+/*
+ * Waits for the check of the current password (auth_begin_verify). 1 when
+ * it was right. 0 when it was wrong: that counts as a failed login
+ * (password_failed) and the request goes on to state wrong, which is
+ * password_wrong. -1 while waiting or on failure. *rc is what the state
+ * returns unless the password was right.
+ */
+static int
+password_proved(struct http_request *req, struct is_ctx *c, int wrong,
+    int *rc)
 {
+	const char	*out;
+
+	if ((*rc = is_task_wait(req, c, &out)) != 0)
+		return (-1);
+	if (out[0] == '1')
+		return (1);
 	is_db_begin(req, c, sql_password_failed, 5, (const char *[]){
 	    c->claims.sub, is_ctx_keep_num(c, auth_conf.lockout_failures),
 	    is_ctx_keep_num(c, auth_conf.lockout_seconds), c->request_id,
 	    is_client_type(req) });
+	req->fsm_state = wrong;
+	*rc = HTTP_STATE_CONTINUE;
+	return (0);
 }
 
 static int
@@ -408,16 +423,10 @@ static int
 password_hash(struct http_request *req)
 {
 	struct is_ctx	*c = is_ctx_get(req);
-	const char	*out;
 	int		 rc;
 
-	if ((rc = is_task_wait(req, c, &out)) != 0)
+	if (password_proved(req, c, PASSWORD_WRONG, &rc) != 1)
 		return (rc);
-	if (out[0] != '1') {
-		begin_password_failed(req, c);
-		req->fsm_state = PASSWORD_WRONG;
-		return (HTTP_STATE_CONTINUE);
-	}
 	auth_begin_hash(req, c, is_json_str(c->body, "new_password"));
 	req->fsm_state = PASSWORD_STORE;
 	return (HTTP_STATE_CONTINUE);
@@ -476,16 +485,10 @@ static int
 reauth_store(struct http_request *req)
 {
 	struct is_ctx	*c = is_ctx_get(req);
-	const char	*out;
 	int		 rc;
 
-	if ((rc = is_task_wait(req, c, &out)) != 0)
+	if (password_proved(req, c, REAUTH_WRONG, &rc) != 1)
 		return (rc);
-	if (out[0] != '1') {
-		begin_password_failed(req, c);
-		req->fsm_state = REAUTH_WRONG;
-		return (HTTP_STATE_CONTINUE);
-	}
 	is_db_begin(req, c, sql_session_reauth, 4, (const char *[]){
 	    c->claims.sub, c->claims.sid, c->request_id,
 	    is_client_type(req) });
