@@ -99,6 +99,7 @@ on_row(int c, void *arg)
 {
 	struct parse_state	*st = arg;
 	cJSON			*errors;
+	int			 i;
 
 	(void)c;
 	if (st->line > 0 && st->current != NULL) {
@@ -123,6 +124,17 @@ on_row(int c, void *arg)
 			cJSON_Delete(st->current);
 		} else {
 			cJSON_Delete(errors);
+			/*
+			 * An empty cell is null, a column the file lacks is
+			 * no key: the importer clears the one and keeps the
+			 * stored value for the other.
+			 */
+			for (i = 0; i < st->ncols; i++) {
+				if (cJSON_GetObjectItemCaseSensitive(
+				    st->current, st->header[i]) == NULL)
+					cJSON_AddNullToObject(st->current,
+					    st->header[i]);
+			}
 			cJSON_AddNumberToObject(st->current, "row", st->line);
 			cJSON_AddItemToArray(st->rows, st->current);
 		}

@@ -55,6 +55,7 @@ static const struct is_field	session_columns[] = {
 	{ "room", IS_F_STRING, 0, 0, 20, "^[A-Za-z0-9-]*$", NULL },
 	{ "hours", IS_F_STRING, 1, 1, 4, "^[0-9]{1,2}(\\.[0-9])?$", NULL },
 	{ "method", IS_F_STRING, 0, 0, 0, NULL, methods },
+	{ "reason", IS_F_STRING, 0, 0, 200, NULL, NULL },
 	IS_FIELDS_END
 };
 
@@ -96,6 +97,7 @@ const struct is_endpoint	att_timetable_endpoints[] = {
 	IMPORT("rooms", room_columns),
 	IMPORT("courses", course_columns),
 	IMPORT("enrolments", enrolment_columns),
+	IMPORT("withdrawals", enrolment_columns),
 	IMPORT("sessions", session_columns),
 	{ .name = "policy_get", .route = ATT_PREFIX "policy",
 	  .method = HTTP_METHOD_GET,

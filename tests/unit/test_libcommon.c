@@ -435,6 +435,9 @@ test_csv_students(void **state)
 	r = cJSON_GetArrayItem(rows, 1);
 	assert_string_equal(is_json_str(r, "family_name"), "O'NEIL, Jr");
 	assert_int_equal(is_json_int(r, "row", 0), 3);
+	/* An empty cell is null (clear); a column not in the file, no key. */
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(r, "email")));
+	assert_null(cJSON_GetObjectItem(r, "nationality"));
 	assert_int_equal(cJSON_GetArraySize(rejected), 3);
 	r = cJSON_GetArrayItem(rejected, 1);
 	assert_int_equal(is_json_int(r, "row", 0), 4);

@@ -1,6 +1,6 @@
 -- Evidence (hospital certificates, screenshots): stored as uploaded, typed
--- by content in the service; read by its owner and by the staff who may
--- see the student it concerns.
+-- by content in the service. It is medical data: read by its owner, and by
+-- the counsellors of the student who uploaded it or whose leave it backs.
 
 CREATE OR REPLACE FUNCTION attendance.evidence_store(p_caller uuid, p_content_type text,
     p_data_hex text, p_sha256 text) RETURNS jsonb
@@ -23,12 +23,9 @@ LANGUAGE sql STABLE AS $$
 	SELECT coalesce((SELECT jsonb_build_object('content_type',
 	    e.content_type, 'data', encode(e.data, 'base64'))
 	    FROM attendance.evidence e WHERE e.id = p_id
-	    AND (e.owner_id = p_caller OR attendance.is_office(p_roles)
-		OR (p_roles <> ARRAY['student']
-		    AND attendance.can_read_student(p_caller, p_roles,
-		    e.owner_id))
+	    AND (attendance.reads_medical(p_caller, p_roles, e.owner_id)
 		OR EXISTS (SELECT 1 FROM attendance.leave_requests l
-		    WHERE l.certificate_id = e.id AND p_roles <> ARRAY['student']
-		    AND attendance.can_read_student(p_caller, p_roles,
+		    WHERE l.certificate_id = e.id
+		    AND attendance.reads_medical(p_caller, p_roles,
 		    l.student_id)))), attendance.err('not-found'));
 $$;

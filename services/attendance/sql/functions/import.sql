@@ -17,37 +17,45 @@ LANGUAGE sql IMMUTABLE AS $$
 	    'message', p_message))));
 $$;
 
+-- Rooms and their geofences are the International Office's (and admin's):
+-- a room serves every school.
 CREATE OR REPLACE FUNCTION attendance.import_rooms(p_caller uuid, p_roles text[],
     p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	r	jsonb;
-	v_new	boolean;
+	v_old	attendance.rooms;
+	v_new	attendance.rooms;
 	n_new	int := 0;
 	n_upd	int := 0;
 	n_same	int := 0;
 	v_rej	jsonb := '[]';
 BEGIN
-	IF NOT p_roles && ARRAY['admin', 'io', 'secretary'] THEN
-		RETURN attendance.err('forbidden');
+	IF NOT p_roles && ARRAY['admin', 'io'] THEN
+		RETURN attendance.err('forbidden', 'Rooms are managed by the '
+		    'International Office');
 	END IF;
 	FOR r IN SELECT value FROM jsonb_array_elements(p_rows) LOOP
 		BEGIN
-			INSERT INTO attendance.rooms AS t (code, name, latitude,
-			    longitude, radius_m)
-			VALUES (r->>'code', r->>'name', (r->>'latitude')::float8,
-			    (r->>'longitude')::float8, (r->>'radius_m')::int)
-			ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,
-			    latitude = EXCLUDED.latitude,
-			    longitude = EXCLUDED.longitude,
-			    radius_m = EXCLUDED.radius_m
-			WHERE (t.name, t.latitude, t.longitude, t.radius_m)
-			    IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.latitude,
-			    EXCLUDED.longitude, EXCLUDED.radius_m)
-			RETURNING (xmax = 0) INTO v_new;
-			IF NOT FOUND THEN n_same := n_same + 1;
-			ELSIF v_new THEN n_new := n_new + 1;
-			ELSE n_upd := n_upd + 1;
+			SELECT * INTO v_old FROM attendance.rooms
+			WHERE code = r->>'code' FOR UPDATE;
+			v_new := jsonb_populate_record(v_old, r - 'row');
+			IF v_old.code IS NULL THEN
+				INSERT INTO attendance.rooms SELECT (v_new).*;
+				n_new := n_new + 1;
+			ELSIF v_old IS DISTINCT FROM v_new THEN
+				UPDATE attendance.rooms SET name = v_new.name,
+				    latitude = v_new.latitude,
+				    longitude = v_new.longitude,
+				    radius_m = v_new.radius_m
+				WHERE code = v_old.code;
+				PERFORM attendance.audit(p_caller, 'room.updated',
+				    NULL, NULL, to_jsonb(v_old), to_jsonb(v_new),
+				    jsonb_build_object('row', r->'row'),
+				    p_request_id, p_client);
+				n_upd := n_upd + 1;
+			ELSE
+				n_same := n_same + 1;
 			END IF;
 		EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
 			v_rej := v_rej || attendance.row_error(r, '', SQLERRM);
@@ -59,13 +67,17 @@ BEGIN
 	RETURN attendance.import_result(n_new, n_upd, n_same, v_rej);
 END $$;
 
+-- Courses: a school's secretary imports their school's. A column the file
+-- lacks (teacher, Chinese name) keeps the stored value; an empty cell
+-- clears it. Each change is audited with its before and after.
 CREATE OR REPLACE FUNCTION attendance.import_courses(p_caller uuid, p_roles text[],
     p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	r		jsonb;
-	v_new		boolean;
 	v_teacher	uuid;
+	v_old		attendance.courses;
+	v_new		attendance.courses;
 	n_new		int := 0;
 	n_upd		int := 0;
 	n_same		int := 0;
@@ -91,27 +103,47 @@ BEGIN
 			CONTINUE;
 		END IF;
 		BEGIN
-			INSERT INTO attendance.courses AS t (code, school_year,
-			    semester, name_en, name_zh, hours, teacher_id, school)
-			VALUES (r->>'code', r->>'school_year',
-			    (r->>'semester')::smallint, r->>'name_en',
-			    NULLIF(r->>'name_zh', ''), (r->>'hours')::numeric,
-			    v_teacher, r->>'school')
-			ON CONFLICT (code, school_year, semester) DO UPDATE SET
-			    name_en = EXCLUDED.name_en, name_zh = EXCLUDED.name_zh,
-			    hours = EXCLUDED.hours,
-			    teacher_id = EXCLUDED.teacher_id,
-			    school = EXCLUDED.school
-			WHERE (t.name_en, t.name_zh, t.hours, t.teacher_id,
-			    t.school) IS DISTINCT FROM (EXCLUDED.name_en,
-			    EXCLUDED.name_zh, EXCLUDED.hours, EXCLUDED.teacher_id,
-			    EXCLUDED.school)
-			    AND attendance.can_manage_school(p_caller, p_roles,
-			    t.school)
-			RETURNING (xmax = 0) INTO v_new;
-			IF NOT FOUND THEN n_same := n_same + 1;
-			ELSIF v_new THEN n_new := n_new + 1;
-			ELSE n_upd := n_upd + 1;
+			SELECT * INTO v_old FROM attendance.courses
+			WHERE code = r->>'code'
+			    AND school_year = r->>'school_year'
+			    AND semester = (r->>'semester')::smallint
+			FOR UPDATE;
+			IF v_old.id IS NOT NULL AND NOT attendance.can_manage_school(
+			    p_caller, p_roles, v_old.school) THEN
+				v_rej := v_rej || attendance.row_error(r,
+				    'code', 'is a course of a school you do '
+				    'not manage');
+				CONTINUE;
+			END IF;
+			v_new := jsonb_populate_record(v_old,
+			    jsonb_build_object('id', coalesce(v_old.id,
+				gen_random_uuid()), 'code', r->'code',
+				'school_year', r->'school_year',
+				'semester', r->'semester', 'name_en', r->'name_en',
+				'hours', r->'hours', 'school', r->'school')
+			    || CASE WHEN r ? 'name_zh' THEN jsonb_build_object(
+				'name_zh', NULLIF(r->>'name_zh', '')) ELSE '{}' END
+			    || CASE WHEN r ? 'teacher' THEN jsonb_build_object(
+				'teacher_id', v_teacher) ELSE '{}' END);
+			IF v_old.id IS NULL THEN
+				INSERT INTO attendance.courses SELECT (v_new).*;
+				n_new := n_new + 1;
+			ELSIF v_old IS DISTINCT FROM v_new THEN
+				UPDATE attendance.courses SET
+				    name_en = v_new.name_en,
+				    name_zh = v_new.name_zh,
+				    hours = v_new.hours,
+				    teacher_id = v_new.teacher_id,
+				    school = v_new.school
+				WHERE id = v_old.id;
+				PERFORM attendance.audit(p_caller,
+				    'course.updated', NULL, NULL,
+				    to_jsonb(v_old), to_jsonb(v_new),
+				    jsonb_build_object('row', r->'row'),
+				    p_request_id, p_client);
+				n_upd := n_upd + 1;
+			ELSE
+				n_same := n_same + 1;
 			END IF;
 		EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
 			v_rej := v_rej || attendance.row_error(r, '', SQLERRM);
@@ -142,14 +174,33 @@ BEGIN
 	END IF;
 END $$;
 
-CREATE OR REPLACE FUNCTION attendance.import_enrolments(p_caller uuid, p_roles text[],
-    p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+-- The student an enrolment row names, if the caller may enrol them: a
+-- secretary only their school's students (auth's scope rule).
+CREATE OR REPLACE FUNCTION attendance.row_student(p_caller uuid, p_roles text[],
+    r jsonb, OUT student_id uuid, OUT problem text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	student_id := auth.account_id(r->>'student_id', 'student');
+	IF student_id IS NULL THEN
+		problem := 'is not an imported student';
+	ELSIF NOT (p_roles && ARRAY['admin', 'io']
+	    OR auth.can_read_student(p_caller, student_id)) THEN
+		student_id := NULL;
+		problem := 'is a student of a school you do not manage';
+	END IF;
+END $$;
+
+-- Enrolments (p_withdraw false) and withdrawals (true) share the checks. A
+-- withdrawal removes the enrolment: the course's sessions no longer count
+-- for the student; their records stay, and the audit names how many.
+CREATE OR REPLACE FUNCTION attendance.enrolment_rows(p_caller uuid, p_roles text[],
+    p_rows jsonb, p_withdraw boolean, p_request_id text, p_client text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	r		jsonb;
 	v_course	record;
-	v_student	uuid;
-	n_new		int := 0;
+	v_student	record;
+	n_done		int := 0;
 	n_same		int := 0;
 	v_rej		jsonb := '[]';
 BEGIN
@@ -163,23 +214,66 @@ BEGIN
 			    v_course.problem);
 			CONTINUE;
 		END IF;
-		v_student := auth.account_id(r->>'student_id', 'student');
-		IF v_student IS NULL THEN
+		v_student := attendance.row_student(p_caller, p_roles, r);
+		IF v_student.student_id IS NULL THEN
 			v_rej := v_rej || attendance.row_error(r, 'student_id',
-			    'is not an imported student');
+			    v_student.problem);
 			CONTINUE;
 		END IF;
-		INSERT INTO attendance.enrolments (course_id, student_id)
-		VALUES (v_course.course_id, v_student)
-		ON CONFLICT DO NOTHING;
-		IF FOUND THEN n_new := n_new + 1; ELSE n_same := n_same + 1; END IF;
+		IF p_withdraw THEN
+			DELETE FROM attendance.enrolments
+			WHERE course_id = v_course.course_id
+			    AND student_id = v_student.student_id;
+		ELSE
+			INSERT INTO attendance.enrolments (course_id, student_id)
+			VALUES (v_course.course_id, v_student.student_id)
+			ON CONFLICT DO NOTHING;
+		END IF;
+		IF NOT FOUND THEN
+			n_same := n_same + 1;
+			CONTINUE;
+		END IF;
+		n_done := n_done + 1;
+		IF p_withdraw THEN
+			PERFORM attendance.audit(p_caller, 'enrolment.withdrawn',
+			    v_student.student_id, NULL, jsonb_build_object(
+			    'course_id', v_course.course_id), NULL,
+			    jsonb_build_object('row', r->'row', 'records_kept',
+			    (SELECT count(*) FROM attendance.records x
+			    JOIN attendance.class_sessions s ON s.id = x.session_id
+			    WHERE s.course_id = v_course.course_id
+				AND x.student_id = v_student.student_id)),
+			    p_request_id, p_client);
+		END IF;
 	END LOOP;
-	PERFORM attendance.audit(p_caller, 'import.enrolments', NULL, NULL,
-	    NULL, NULL, jsonb_build_object('created', n_new), p_request_id,
-	    p_client);
-	RETURN attendance.import_result(n_new, 0, n_same, v_rej);
+	PERFORM attendance.audit(p_caller, CASE WHEN p_withdraw
+	    THEN 'import.withdrawals' ELSE 'import.enrolments' END, NULL, NULL,
+	    NULL, NULL, jsonb_build_object(CASE WHEN p_withdraw THEN 'withdrawn'
+	    ELSE 'created' END, n_done), p_request_id, p_client);
+	RETURN jsonb_build_object('created', CASE WHEN p_withdraw THEN 0
+	    ELSE n_done END, 'withdrawn', CASE WHEN p_withdraw THEN n_done
+	    ELSE 0 END, 'updated', 0, 'unchanged', n_same, 'rejected', v_rej);
 END $$;
 
+CREATE OR REPLACE FUNCTION attendance.import_enrolments(p_caller uuid, p_roles text[],
+    p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE sql AS $$
+	SELECT attendance.enrolment_rows(p_caller, p_roles, p_rows, false,
+	    p_request_id, p_client);
+$$;
+
+CREATE OR REPLACE FUNCTION attendance.import_withdrawals(p_caller uuid, p_roles text[],
+    p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE sql AS $$
+	SELECT attendance.enrolment_rows(p_caller, p_roles, p_rows, true,
+	    p_request_id, p_client);
+$$;
+
+-- Sessions of the caller's courses. A column the file lacks (room, method)
+-- keeps the stored value. A session that starts in the past is already
+-- counted (held without a record is skipped): creating or changing one
+-- needs a reason, and is audited with it. While check-in is open, the
+-- room and method stay: scans are judged against them.
 CREATE OR REPLACE FUNCTION attendance.import_sessions(p_caller uuid, p_roles text[],
     p_rows jsonb, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -189,7 +283,9 @@ DECLARE
 	v_tz		text;
 	v_start		timestamptz;
 	v_end		timestamptz;
-	v_new		boolean;
+	v_old		attendance.class_sessions;
+	v_new		attendance.class_sessions;
+	v_reason	text;
 	n_new		int := 0;
 	n_upd		int := 0;
 	n_same		int := 0;
@@ -206,46 +302,69 @@ BEGIN
 			    v_course.problem);
 			CONTINUE;
 		END IF;
+		v_reason := NULLIF(r->>'reason', '');
 		BEGIN
 			v_start := ((r->>'date')::date + (r->>'start')::time)
 			    AT TIME ZONE v_tz;
 			v_end := ((r->>'date')::date + (r->>'end')::time)
 			    AT TIME ZONE v_tz;
-			-- While check-in is open its room and method stay:
-			-- scans are judged against them (locked: it cannot
-			-- open meanwhile).
-			PERFORM 1 FROM attendance.class_sessions
+			-- Locked: check-in cannot open meanwhile.
+			SELECT * INTO v_old FROM attendance.class_sessions
 			WHERE course_id = v_course.course_id
 			    AND starts_at = v_start FOR UPDATE;
-			IF EXISTS (SELECT 1 FROM attendance.class_sessions s
-			    WHERE s.course_id = v_course.course_id
-				AND s.starts_at = v_start
-				AND s.checkin_opened_at IS NOT NULL
-				AND s.checkin_closed_at IS NULL
-				AND now() < s.ends_at
-				AND (s.room, s.method) IS DISTINCT FROM
-				    (NULLIF(r->>'room', ''), coalesce(NULLIF(
-				    r->>'method', ''), 'qr'))) THEN
+			v_new := jsonb_populate_record(v_old, jsonb_build_object(
+			    'id', coalesce(v_old.id, gen_random_uuid()),
+			    'course_id', v_course.course_id,
+			    'starts_at', v_start, 'ends_at', v_end,
+			    'hours', r->'hours')
+			    || CASE WHEN r ? 'room' OR v_old.id IS NULL
+				THEN jsonb_build_object('room',
+				NULLIF(r->>'room', '')) ELSE '{}' END
+			    || CASE WHEN r ? 'method' OR v_old.id IS NULL
+				THEN jsonb_build_object('method', coalesce(
+				NULLIF(r->>'method', ''), 'qr')) ELSE '{}' END);
+			IF v_old.id IS NOT NULL AND v_old IS NOT DISTINCT FROM v_new
+			THEN
+				n_same := n_same + 1;
+				CONTINUE;
+			END IF;
+			IF v_old.checkin_opened_at IS NOT NULL
+			    AND v_old.checkin_closed_at IS NULL
+			    AND now() < v_old.ends_at
+			    AND (v_old.room, v_old.method) IS DISTINCT FROM
+				(v_new.room, v_new.method) THEN
 				v_rej := v_rej || attendance.row_error(r, 'room',
 				    'check-in is open: change the room or '
 				    'method once it is closed');
 				CONTINUE;
 			END IF;
-			INSERT INTO attendance.class_sessions AS t (course_id,
-			    starts_at, ends_at, room, hours, method)
-			VALUES (v_course.course_id, v_start, v_end,
-			    NULLIF(r->>'room', ''), (r->>'hours')::numeric,
-			    coalesce(NULLIF(r->>'method', ''), 'qr'))
-			ON CONFLICT (course_id, starts_at) DO UPDATE SET
-			    ends_at = EXCLUDED.ends_at, room = EXCLUDED.room,
-			    hours = EXCLUDED.hours, method = EXCLUDED.method
-			WHERE (t.ends_at, t.room, t.hours, t.method)
-			    IS DISTINCT FROM (EXCLUDED.ends_at, EXCLUDED.room,
-			    EXCLUDED.hours, EXCLUDED.method)
-			RETURNING (xmax = 0) INTO v_new;
-			IF NOT FOUND THEN n_same := n_same + 1;
-			ELSIF v_new THEN n_new := n_new + 1;
-			ELSE n_upd := n_upd + 1;
+			IF v_start < now() AND v_reason IS NULL THEN
+				v_rej := v_rej || attendance.row_error(r, 'reason',
+				    'is required for a session in the past: it '
+				    'changes attendance already counted');
+				CONTINUE;
+			END IF;
+			IF v_old.id IS NULL THEN
+				INSERT INTO attendance.class_sessions
+				SELECT (v_new).*;
+				n_new := n_new + 1;
+			ELSE
+				UPDATE attendance.class_sessions SET
+				    ends_at = v_new.ends_at, room = v_new.room,
+				    hours = v_new.hours, method = v_new.method
+				WHERE id = v_old.id;
+				n_upd := n_upd + 1;
+			END IF;
+			IF v_old.id IS NOT NULL OR v_start < now() THEN
+				PERFORM attendance.audit(p_caller, CASE
+				    WHEN v_old.id IS NULL THEN 'session.created'
+				    ELSE 'session.updated' END, NULL, v_new.id,
+				    CASE WHEN v_old.id IS NOT NULL
+					THEN to_jsonb(v_old) END, to_jsonb(v_new),
+				    jsonb_strip_nulls(jsonb_build_object('row',
+					r->'row', 'reason', v_reason,
+					'past', v_start < now())),
+				    p_request_id, p_client);
 			END IF;
 		EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
 			v_rej := v_rej || attendance.row_error(r, '', SQLERRM);

@@ -102,8 +102,8 @@ DECLARE
 BEGIN
 	SELECT * INTO v_l FROM attendance.leave_requests WHERE id = p_leave
 	FOR UPDATE;
-	IF NOT FOUND OR NOT attendance.can_read_student(p_caller, p_roles,
-	    v_l.student_id) OR p_roles = ARRAY['student'] THEN
+	IF NOT FOUND OR attendance.leave_for(p_caller, p_roles, p_leave) IS NULL
+	    OR p_caller = v_l.student_id THEN
 		RETURN attendance.err('not-found');
 	END IF;
 	IF NOT ('admin' = ANY (p_roles) OR ('counsellor' = ANY (p_roles)
@@ -140,17 +140,47 @@ BEGIN
 	    CASE WHEN p_approve THEN 'Leave approved' ELSE 'Leave rejected' END,
 	    coalesce(p_comment, ''), jsonb_build_object('leave_id', p_leave),
 	    p_caller);
-	RETURN attendance.leave_json(p_leave);
+	RETURN attendance.leave_for(p_caller, p_roles, p_leave);
+END $$;
+
+-- A leave application as the caller may see it, or NULL: whole for the
+-- student and their counsellors; without reason, certificate and comment
+-- for the other staff in the student's scope; and to a teacher only once
+-- approved, only the sessions of the courses they teach.
+CREATE OR REPLACE FUNCTION attendance.leave_for(p_caller uuid, p_roles text[],
+    p_leave uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_l	attendance.leave_requests;
+	v_doc	jsonb;
+BEGIN
+	SELECT * INTO v_l FROM attendance.leave_requests WHERE id = p_leave;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	IF attendance.reads_medical(p_caller, p_roles, v_l.student_id) THEN
+		RETURN attendance.leave_json(p_leave);
+	END IF;
+	v_doc := attendance.leave_json(p_leave) - 'reason' - 'certificate_id'
+	    - 'comment';
+	IF attendance.can_read_student(p_caller, p_roles, v_l.student_id) THEN
+		RETURN v_doc;
+	END IF;
+	IF v_l.status <> 'approved' OR NOT 'teacher' = ANY (p_roles) THEN
+		RETURN NULL;
+	END IF;
+	v_doc := jsonb_set(v_doc, '{sessions}', coalesce((SELECT jsonb_agg(x)
+	    FROM jsonb_array_elements(v_doc->'sessions') x
+	    JOIN attendance.courses c ON c.id = (x->>'course_id')::uuid
+	    WHERE c.teacher_id = p_caller), '[]'));
+	RETURN CASE WHEN v_doc->'sessions' <> '[]' THEN v_doc END;
 END $$;
 
 CREATE OR REPLACE FUNCTION attendance.leave_get(p_caller uuid, p_roles text[],
     p_leave uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-	SELECT coalesce((SELECT attendance.leave_json(l.id)
-	    FROM attendance.leave_requests l WHERE l.id = p_leave
-	    AND (l.student_id = p_caller OR (p_roles <> ARRAY['student']
-		AND attendance.can_read_student(p_caller, p_roles,
-		l.student_id)))), attendance.err('not-found'));
+	SELECT coalesce(attendance.leave_for(p_caller, p_roles, p_leave),
+	    attendance.err('not-found'));
 $$;
 
 CREATE OR REPLACE FUNCTION attendance.leave_list(p_caller uuid, p_roles text[],
@@ -159,12 +189,19 @@ LANGUAGE sql STABLE AS $$
 	WITH visible AS (
 		SELECT l.id, l.created_at FROM attendance.leave_requests l
 		WHERE (p_status IS NULL OR l.status = p_status)
-		AND (l.student_id = p_caller OR (p_roles <> ARRAY['student']
-		    AND l.student_id IN (SELECT student_id
-			FROM attendance.visible_students(p_caller, p_roles)))))
+		AND (l.student_id = p_caller OR l.student_id IN (
+		    SELECT student_id FROM attendance.visible_students(p_caller,
+			p_roles))
+		    OR (l.status = 'approved' AND EXISTS (SELECT 1
+			FROM attendance.leave_sessions ls
+			JOIN attendance.class_sessions s ON s.id = ls.session_id
+			JOIN attendance.courses c ON c.id = s.course_id
+			WHERE ls.leave_id = l.id AND c.teacher_id = p_caller
+			AND 'teacher' = ANY (p_roles)))))
 	SELECT jsonb_build_object('total', (SELECT count(*) FROM visible),
 	    'limit', p_limit, 'offset', p_offset,
-	    'items', coalesce((SELECT jsonb_agg(attendance.leave_json(v.id)
+	    'items', coalesce((SELECT jsonb_agg(attendance.leave_for(p_caller,
+		p_roles, v.id)
 		ORDER BY v.created_at DESC)
 		FROM (SELECT * FROM visible ORDER BY created_at DESC
 		    LIMIT p_limit OFFSET p_offset) v), '[]'));

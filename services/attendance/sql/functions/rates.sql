@@ -1,5 +1,6 @@
--- Attendance rates: one student's per semester and course, and the
--- students in a member of staff's scope.
+-- Attendance rates: one student's per semester and course (to a teacher,
+-- only the courses they teach), and the students in a member of staff's
+-- scope.
 
 CREATE OR REPLACE FUNCTION attendance.student_rates(p_caller uuid,
     p_roles text[], p_student_login text, p_school_year text,
@@ -9,10 +10,11 @@ DECLARE
 	v_student uuid := coalesce(attendance.student_by_login(
 	    p_student_login), CASE WHEN p_student_login IS NULL
 	    THEN p_caller END);
+	v_whole boolean := v_student = p_caller
+	    OR attendance.can_read_student(p_caller, p_roles, v_student);
 BEGIN
-	IF v_student IS NULL OR NOT (v_student = p_caller
-	    OR (p_roles <> ARRAY['student']
-	    AND attendance.can_read_student(p_caller, p_roles, v_student))) THEN
+	IF v_student IS NULL OR NOT (v_whole
+	    OR attendance.teaches(p_caller, p_roles, v_student)) THEN
 		RETURN attendance.err('not-found');
 	END IF;
 	RETURN (
@@ -20,7 +22,8 @@ BEGIN
 		    c.name_en, c.name_zh
 		FROM attendance.stats(ARRAY[v_student], p_school_year,
 		    p_semester, '-infinity', 'infinity') t
-		JOIN attendance.courses c ON c.id = t.course_id),
+		JOIN attendance.courses c ON c.id = t.course_id
+		WHERE v_whole OR c.teacher_id = p_caller),
 	    sem AS (SELECT t.school_year, t.semester,
 		jsonb_build_object('school_year', t.school_year,
 		    'semester', t.semester)

@@ -47,7 +47,8 @@ DECLARE
 BEGIN
 	SELECT * INTO v_s FROM attendance.class_sessions WHERE id = p_session;
 	IF NOT FOUND OR v_student IS NULL
-	    OR NOT attendance.can_read_student(p_caller, p_roles, v_student) THEN
+	    OR NOT (attendance.can_read_student(p_caller, p_roles, v_student)
+		OR attendance.runs_session(p_caller, p_roles, p_session)) THEN
 		RETURN attendance.err('not-found');
 	END IF;
 	IF NOT (attendance.runs_session(p_caller, p_roles, p_session)
@@ -80,24 +81,36 @@ BEGIN
 	RETURN v_rec;
 END $$;
 
+-- A student's audit trail: whole to the staff who may read the student
+-- (a leave decision's comment only to the counsellors); to a teacher, the
+-- entries of the sessions of the courses they teach.
 CREATE OR REPLACE FUNCTION attendance.audit_list(p_caller uuid, p_roles text[],
     p_student_login text, p_limit int, p_offset int) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	v_student uuid := attendance.student_by_login(p_student_login);
+	v_student	uuid := attendance.student_by_login(p_student_login);
+	v_whole		boolean := attendance.can_read_student(p_caller,
+			    p_roles, v_student);
+	v_medical	boolean := attendance.reads_medical(p_caller, p_roles,
+			    v_student);
 BEGIN
-	IF v_student IS NULL OR p_roles = ARRAY['student']
-	    OR NOT attendance.can_read_student(p_caller, p_roles, v_student) THEN
+	IF v_student IS NULL OR v_student = p_caller OR NOT (v_whole
+	    OR attendance.teaches(p_caller, p_roles, v_student)) THEN
 		RETURN attendance.err('not-found');
 	END IF;
 	RETURN jsonb_build_object('items', coalesce((SELECT jsonb_agg(
 	    jsonb_build_object('at', l.at, 'action', l.action,
 		'actor', attendance.login_of(l.actor_id),
 		'session_id', l.session_id, 'before', l.before,
-		'after', l.after, 'details', l.details,
+		'after', l.after, 'details', CASE WHEN v_medical
+		    OR l.action NOT LIKE 'leave.%' THEN l.details
+		    ELSE l.details - 'comment' END,
 		'request_id', l.request_id) ORDER BY l.id DESC)
-	    FROM (SELECT * FROM attendance.audit_log
-		WHERE student_id = v_student ORDER BY id DESC
-		LIMIT p_limit OFFSET p_offset) l), '[]'),
+	    FROM (SELECT a.* FROM attendance.audit_log a
+		WHERE a.student_id = v_student AND (v_whole OR EXISTS (
+		    SELECT 1 FROM attendance.class_sessions s
+		    JOIN attendance.courses c ON c.id = s.course_id
+		    WHERE s.id = a.session_id AND c.teacher_id = p_caller))
+		ORDER BY a.id DESC LIMIT p_limit OFFSET p_offset) l), '[]'),
 	    'limit', p_limit, 'offset', p_offset);
 END $$;

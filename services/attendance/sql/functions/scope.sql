@@ -9,27 +9,41 @@ LANGUAGE sql IMMUTABLE AS $$
 	SELECT p_roles && ARRAY['io', 'finance', 'leader', 'admin'];
 $$;
 
--- Who may read a student's attendance: auth's rule, plus the teachers of
--- the student's courses.
+-- Who may read a student's whole attendance (every course, the audit
+-- trail): auth's rule (offices, counsellors, the school's secretary). A
+-- teacher is not among them: a teacher sees the courses they teach
+-- (attendance.teaches), and of leave only the fact (attendance.leave_for).
 CREATE OR REPLACE FUNCTION attendance.can_read_student(p_caller uuid, p_roles text[],
     p_student uuid) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-	SELECT auth.can_read_student(p_caller, p_student)
-	    OR ('teacher' = ANY (p_roles) AND EXISTS (
-		SELECT 1 FROM attendance.enrolments e
-		JOIN attendance.courses c ON c.id = e.course_id
-		WHERE e.student_id = p_student AND c.teacher_id = p_caller));
+	SELECT p_roles <> ARRAY['student']
+	    AND auth.can_read_student(p_caller, p_student);
 $$;
 
--- Students whose records the caller may list (staff views): auth's rule,
--- plus the students of the courses the caller teaches.
+-- The caller teaches a course the student is enrolled in.
+CREATE OR REPLACE FUNCTION attendance.teaches(p_caller uuid, p_roles text[],
+    p_student uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT 'teacher' = ANY (p_roles) AND EXISTS (
+	    SELECT 1 FROM attendance.enrolments e
+	    JOIN attendance.courses c ON c.id = e.course_id
+	    WHERE e.student_id = p_student AND c.teacher_id = p_caller);
+$$;
+
+-- Medical data (leave reasons, certificates) is for the student and their
+-- counsellors.
+CREATE OR REPLACE FUNCTION attendance.reads_medical(p_caller uuid, p_roles text[],
+    p_student uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT p_caller = p_student OR ('counsellor' = ANY (p_roles)
+	    AND auth.is_counsellor_of(p_caller, p_student));
+$$;
+
+-- Students whose attendance the caller may list (staff views): auth's rule.
 CREATE OR REPLACE FUNCTION attendance.visible_students(p_caller uuid, p_roles text[])
 RETURNS TABLE (student_id uuid) LANGUAGE sql STABLE AS $$
 	SELECT v.student_id FROM auth.visible_students(p_caller) v
-	UNION
-	SELECT e.student_id FROM attendance.enrolments e
-	JOIN attendance.courses c ON c.id = e.course_id
-	WHERE c.teacher_id = p_caller AND 'teacher' = ANY (p_roles);
+	WHERE p_roles <> ARRAY['student'];
 $$;
 
 -- A course is visible to the offices, its teacher, the secretary of its

@@ -14,3 +14,22 @@ LANGUAGE sql AS $$
 	VALUES (p_actor, p_action, p_target, coalesce(p_details, '{}'),
 	    p_request_id, p_client);
 $$;
+
+-- The fields that differ between two versions of a record, for the audit
+-- trail: {"before": {...}, "after": {...}}, or NULL when none does.
+CREATE OR REPLACE FUNCTION auth.changes(p_before jsonb, p_after jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN count(*) > 0 THEN jsonb_build_object(
+	    'before', jsonb_object_agg(k, p_before->k),
+	    'after', jsonb_object_agg(k, p_after->k)) END
+	FROM jsonb_object_keys(p_before || p_after) AS f(k)
+	WHERE p_before->k IS DISTINCT FROM p_after->k;
+$$;
+
+-- A field of an imported row or a request body: a key the input lacks
+-- keeps the stored value; an empty or null one clears it.
+CREATE OR REPLACE FUNCTION auth.kept(p_input jsonb, p_key text, p_stored text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN p_input ? p_key THEN NULLIF(p_input->>p_key, '')
+	    ELSE p_stored END;
+$$;

@@ -1,6 +1,21 @@
+-- What an import sets of a student, as the audit trail's before and after.
+CREATE OR REPLACE FUNCTION auth.import_view(p_account uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('family_name', a.family_name,
+	    'given_name', a.given_name, 'chinese_name', a.chinese_name,
+	    'school', a.school, 'degree', a.degree, 'cohort', a.cohort,
+	    'nationality', a.nationality, 'sex', a.sex,
+	    'counsellor', (SELECT string_agg(s.login, ',' ORDER BY s.login)
+		FROM auth.counsellors_of(a.id) c
+		JOIN auth.accounts s ON s.id = c.staff_id))
+	FROM auth.accounts a WHERE a.id = p_account;
+$$;
+
 -- Student import: valid rows (already checked by the service) are upserted
--- by student ID; re-import updates and never duplicates. Rows that clash
--- with staff accounts or name an unknown counsellor are reported.
+-- by student ID; re-import updates and never duplicates. A column the file
+-- lacks keeps the stored value; each change is audited with its before and
+-- after. Rows that clash with staff accounts or name an unknown counsellor
+-- are reported.
 CREATE OR REPLACE FUNCTION auth.import_students(p_rows jsonb, p_initial_hash text,
     p_actor uuid, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -12,6 +27,8 @@ DECLARE
 	v_created	integer := 0;
 	v_updated	integer := 0;
 	v_rejected	jsonb := '[]';
+	v_before	jsonb;
+	v_changes	jsonb;
 BEGIN
 	FOR v_row IN SELECT * FROM jsonb_array_elements(p_rows) LOOP
 		v_counsellor := NULL;
@@ -38,14 +55,17 @@ BEGIN
 			CONTINUE;
 		END IF;
 		IF FOUND THEN
+			v_before := auth.import_view(v_id);
 			UPDATE auth.accounts SET
 			    family_name = v_row->>'family_name',
 			    given_name = v_row->>'given_name',
-			    chinese_name = v_row->>'chinese_name',
+			    chinese_name = auth.kept(v_row, 'chinese_name',
+				chinese_name),
 			    school = v_row->>'school', degree = v_row->>'degree',
 			    cohort = (v_row->>'cohort')::int,
-			    nationality = v_row->>'nationality',
-			    sex = v_row->>'sex', updated_at = now()
+			    nationality = auth.kept(v_row, 'nationality',
+				nationality),
+			    sex = auth.kept(v_row, 'sex', sex), updated_at = now()
 			WHERE id = v_id;
 			v_updated := v_updated + 1;
 		ELSE
@@ -61,6 +81,7 @@ BEGIN
 			RETURNING id INTO v_id;
 			INSERT INTO auth.account_roles VALUES (v_id, 'student');
 			v_created := v_created + 1;
+			v_before := NULL;
 		END IF;
 		IF v_counsellor IS NOT NULL THEN
 			DELETE FROM auth.staff_scopes s USING auth.account_roles r
@@ -68,6 +89,12 @@ BEGIN
 			    AND r.account_id = s.staff_id AND r.role = 'counsellor';
 			INSERT INTO auth.staff_scopes VALUES (v_counsellor,
 			    'student', v_id::text) ON CONFLICT DO NOTHING;
+		END IF;
+		v_changes := auth.changes(v_before, auth.import_view(v_id));
+		IF v_before IS NOT NULL AND v_changes IS NOT NULL THEN
+			PERFORM auth.audit(p_actor, 'account.updated', v_id,
+			    v_changes || jsonb_build_object('row', v_row->'row'),
+			    p_request_id, p_client);
 		END IF;
 	END LOOP;
 	PERFORM auth.audit(p_actor, 'accounts.imported', NULL,
