@@ -171,6 +171,22 @@ is_client_type(struct http_request *req)
 }
 
 /*
+ * The client's address as nginx saw it (X-Real-IP; the services listen on
+ * loopback behind it), or "" when absent or not an address.
+ */
+const char *
+is_client_address(struct http_request *req)
+{
+	const char	*v;
+	size_t		 n;
+
+	if (!http_request_header(req, "x-real-ip", &v))
+		return ("");
+	n = strspn(v, "0123456789abcdefABCDEF.:");
+	return (n > 0 && n <= 45 && v[n] == '\0' ? v : "");
+}
+
+/*
  * Reads the whole body (Kore has already bounded it by http_body_max) into
  * a NUL-terminated buffer owned by the caller.
  */

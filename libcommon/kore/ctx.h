@@ -72,6 +72,7 @@ char		*is_ctx_keep_num(struct is_ctx *, long);
 
 /* What the request says: client type, body, query, path. */
 const char	*is_client_type(struct http_request *);
+const char	*is_client_address(struct http_request *);
 int		 is_read_raw(struct http_request *, char **, size_t *, size_t);
 int		 is_read_json(struct http_request *, struct is_ctx *,
 		    const struct is_field *);

@@ -24,6 +24,8 @@ static const struct is_problem_def catalogue[] = {
 	{ "wechat-login-required", 403,
 	    "Log in from the mini-program with your bound WeChat",
 	    "请使用已绑定微信的小程序登录" },
+	{ "login-refused", 403,
+	    "The login was refused on the phone", "该登录已在手机上被拒绝" },
 	{ "wechat-not-bound", 403,
 	    "This WeChat is not bound to an account: bind it on the web site",
 	    "该微信未绑定账号，请先在网站绑定" },

@@ -49,6 +49,8 @@ auth_service_init(void)
 		is_log("error", NULL, "auth.reauth_seconds: 30 to 3600");
 		return (-1);
 	}
+	/* Expired WeChat tickets and callback nonces are forgotten. */
+	is_periodic_add("housekeeping", "SELECT auth.housekeeping()", 60);
 	random = is_random_token(24);
 	auth_dummy_hash = is_password_hash(random, &auth_conf.scrypt);
 	free(random);

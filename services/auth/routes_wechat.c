@@ -7,6 +7,8 @@
  *   POST /wechat/login-ticket           web "log in by scan" QR
  *   GET  /wechat/login-ticket/{id}      the web page polls it
  *   POST /wechat/miniprogram/login      {"code"} from wx.login
+ *   GET  /wechat/login-requests         the phone: web logins to confirm
+ *   POST /wechat/login-requests/{id}    {"approve": true|false}
  * Scene ids are random; the database keeps only their SHA-256. Calls to
  * WeChat's API run in task threads (wechat_client.c).
  */
@@ -21,6 +23,7 @@
 #include "iscommon/log.h"
 
 #define TICKETS		AUTH_PREFIX "wechat/login-ticket/"
+#define REQUESTS	AUTH_PREFIX "wechat/login-requests/"
 
 /* WeChat's errcodes that mean the client's wx.login code is bad. */
 #define WX_CODE_INVALID		40029
@@ -39,21 +42,27 @@ static const struct is_field	mp_spec[] = {
 	{ "code", IS_F_STRING, 1, 1, 128, "^[A-Za-z0-9_-]+$", NULL },
 	IS_FIELDS_END
 };
+static const struct is_field	decide_spec[] = {
+	{ "approve", IS_F_BOOL, 1, 0, 0, NULL, NULL },
+	IS_FIELDS_END
+};
 
 static const char *const	sql_ticket_create =
     "SELECT auth.wechat_ticket_create($1, $2, $3::uuid, $4::int, $5::bool, "
-    "$6, $7, $8::uuid)";
-static const char *const	sql_scan = "SELECT auth.wechat_scan($1, $2, $3)";
+    "$6, $7, $8::uuid, $9, $10)";
+static const char *const	sql_scan =
+    "SELECT auth.wechat_scan($1, $2, NULLIF($3, ''), $4)";
 static const char *const	sql_nonce =
     "SELECT auth.wechat_nonce_fresh($1, $2::bigint)";
 static const char *const	sql_login_poll =
     "SELECT auth.wechat_login_poll($1, $2, $3, $4::int, $5)";
 static const char *const	sql_mp_login =
-    "SELECT auth.wechat_mp_login($1, $2, $3, $4::int, $5)";
+    "SELECT auth.wechat_mp_login($1, NULLIF($2, ''), $3, $4, $5::int, $6)";
 
-/* Between steps: the scene of a ticket. */
+/* Between steps: the scene of a ticket; the scan a callback reports. */
 struct wechat_flow {
 	const char	*scene;		/* kept */
+	const char	*openid;	/* kept */
 };
 
 static const struct is_part	flow_part = { "wechat",
@@ -61,14 +70,15 @@ static const struct is_part	flow_part = { "wechat",
 
 /*
  * Runs a WeChat API call in a task thread. In: {"op": "qr", "scene",
- * "expire"} or {"op": "js", "code"}. Out: {"ok", "errcode", "error"} and
- * "qr_url" or "openid".
+ * "expire"}, {"op": "js", "code"} or {"op": "user", "openid"}. Out: {"ok",
+ * "errcode", "error"} and "qr_url", or "openid" and "unionid", or
+ * "unionid".
  */
 static int
 auth_task_wechat(struct kore_task *t)
 {
 	struct wx_error	 err;
-	char		 in[1024], buf[1024];
+	char		 in[1024], buf[1024], unionid[80];
 	const char	*op;
 	cJSON		*req, *out;
 	char		*json;
@@ -91,9 +101,16 @@ auth_task_wechat(struct kore_task *t)
 			cJSON_AddStringToObject(out, "qr_url", buf);
 	} else if (op != NULL && strcmp(op, "js") == 0) {
 		rc = wx_jscode2session(is_json_str(req, "code"), buf,
-		    sizeof(buf), &err);
-		if (rc == 0)
+		    sizeof(buf), unionid, sizeof(unionid), &err);
+		if (rc == 0) {
 			cJSON_AddStringToObject(out, "openid", buf);
+			cJSON_AddStringToObject(out, "unionid", unionid);
+		}
+	} else if (op != NULL && strcmp(op, "user") == 0) {
+		rc = wx_user_unionid(is_json_str(req, "openid"), unionid,
+		    sizeof(unionid), &err);
+		if (rc == 0)
+			cJSON_AddStringToObject(out, "unionid", unionid);
 	}
 	cJSON_AddBoolToObject(out, "ok", rc == 0);
 	cJSON_AddNumberToObject(out, "errcode", (double)err.errcode);
@@ -170,19 +187,24 @@ ticket_create(struct http_request *req)
 {
 	struct is_ctx		*c = is_ctx_get(req);
 	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
-	const char		*kind = c->ep->data;
+	const char		*kind = c->ep->data, *ua;
 	char			 hash[65];
 
 	if (new_scene(c, kind[0], &f->scene, hash) == -1) {
 		is_reply_problem(req, "internal", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
-	is_db_begin(req, c, sql_ticket_create, 8, (const char *[]){ kind,
+	if (!http_request_header(req, "user-agent", &ua))
+		ua = "";
+	/* Who asked for a login ticket: what the phone shows to confirm. */
+	is_db_begin(req, c, sql_ticket_create, 10, (const char *[]){ kind,
 	    hash, kind[0] == 'b' ? c->claims.sub : NULL,
 	    is_ctx_keep_num(c, auth_conf.wechat_ticket_ttl),
 	    is_json_bool(c->body, "confirm_rebind", 0) ? "t" : "f",
 	    c->request_id, is_client_type(req),
-	    kind[0] == 'b' ? c->claims.sid : NULL });
+	    kind[0] == 'b' ? c->claims.sid : NULL,
+	    kind[0] == 'l' ? ua : NULL,
+	    kind[0] == 'l' ? is_client_address(req) : NULL });
 	req->fsm_state = TICKET_QR;
 	return (HTTP_STATE_CONTINUE);
 }
@@ -287,7 +309,7 @@ callback_echo(struct http_request *req)
 	return (HTTP_STATE_COMPLETE);
 }
 
-enum { CALLBACK_ONCE, CALLBACK_SCAN, CALLBACK_ANSWER };
+enum { CALLBACK_ONCE, CALLBACK_SCAN, CALLBACK_UNIONID, CALLBACK_ANSWER };
 
 /* The (nonce, timestamp) pair is taken once, across every instance. */
 static int
@@ -303,13 +325,16 @@ callback_once(struct http_request *req)
 	return (HTTP_STATE_CONTINUE);
 }
 
+/* A scan: WeChat is asked for the user's unionid (the binding's key). */
 static int
 callback_scan(struct http_request *req)
 {
-	struct is_ctx	*c = is_ctx_get(req);
-	char		*raw, openid[80], scene[80], hash[65];
-	size_t		 len;
-	int		 rc;
+	struct is_ctx		*c = is_ctx_get(req);
+	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+	char			*raw, openid[80], scene[80];
+	size_t			 len;
+	int			 rc;
+	cJSON			*call;
 
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
@@ -336,9 +361,43 @@ callback_scan(struct http_request *req)
 		is_reply_text(req, 200, "text/plain", "success", 7);
 		return (HTTP_STATE_COMPLETE);
 	}
-	is_sha256_hex(scene, strlen(scene), hash);
-	is_db_begin(req, c, sql_scan, 3, (const char *[]){ hash, openid,
-	    c->request_id });
+	f->scene = is_ctx_keep(c, scene);
+	f->openid = is_ctx_keep(c, openid);
+	call = cJSON_CreateObject();
+	cJSON_AddStringToObject(call, "op", "user");
+	cJSON_AddStringToObject(call, "openid", openid);
+	begin_wechat(req, c, call);
+	req->fsm_state = CALLBACK_UNIONID;
+	return (HTTP_STATE_CONTINUE);
+}
+
+/*
+ * Without a unionid the scan still binds and logs in on the web; the
+ * mini-program then cannot find the binding, so it is logged.
+ */
+static int
+callback_unionid(struct http_request *req)
+{
+	struct is_ctx		*c = is_ctx_get(req);
+	struct wechat_flow	*f = is_ctx_part(c, &flow_part);
+	const char		*out, *unionid = NULL;
+	char			 hash[65];
+	cJSON			*doc;
+
+	if (is_task_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	out = is_task_output(c);
+	doc = out != NULL ? cJSON_Parse(out) : NULL;
+	if (doc != NULL && is_json_bool(doc, "ok", 0))
+		unionid = is_ctx_keep(c, is_json_str(doc, "unionid"));
+	if (unionid == NULL || *unionid == '\0')
+		is_log("warn", c->request_id, "wechat: no unionid for a scan "
+		    "(%s): the mini-program will not find this binding",
+		    doc != NULL ? is_json_str(doc, "error") : "no answer");
+	cJSON_Delete(doc);
+	is_sha256_hex(f->scene, strlen(f->scene), hash);
+	is_db_begin(req, c, sql_scan, 4, (const char *[]){ hash, f->openid,
+	    unionid, c->request_id });
 	req->fsm_state = CALLBACK_ANSWER;
 	return (HTTP_STATE_CONTINUE);
 }
@@ -396,8 +455,9 @@ poll_answer(struct http_request *req)
 
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
+	/* pending, or awaiting-confirmation on the phone */
 	if (is_json_str(is_db_doc(c), "status") != NULL)
-		is_reply_json(req, 202, "{\"status\":\"pending\"}");
+		is_db_reply(req, c, 202);
 	else
 		auth_reply_tokens(req, c, 200);
 	return (HTTP_STATE_COMPLETE);
@@ -441,12 +501,30 @@ mp_login(struct http_request *req)
 	}
 	if (!http_request_header(req, "user-agent", &ua))
 		ua = "";
-	is_db_begin(req, c, sql_mp_login, 5, (const char *[]){
-	    is_json_str(doc, "openid"), rhash, ua,
+	is_db_begin(req, c, sql_mp_login, 6, (const char *[]){
+	    is_ctx_keep(c, is_json_str(doc, "openid")),
+	    is_ctx_keep(c, is_json_str(doc, "unionid")), rhash, ua,
 	    is_ctx_keep_num(c, auth_conf.refresh_ttl), c->request_id });
 	cJSON_Delete(doc);
 	req->fsm_state = MP_TOKENS;
 	return (HTTP_STATE_CONTINUE);
+}
+
+/* ------------------------------------------------------------------ */
+/* The phone confirms a web login by scan. */
+
+/*
+ * Only a mini-program session, where WeChat itself vouches for the phone:
+ * a stolen web token cannot confirm its own browser's login.
+ */
+static int
+from_miniprogram(struct http_request *req, struct is_ctx *c)
+{
+	if (strcmp(c->claims.client, "miniprogram") != 0) {
+		is_reply_problem(req, "forbidden", "confirm in the mini-program");
+		return (-1);
+	}
+	return (0);
 }
 
 /* The state machines of the endpoints below. */
@@ -463,6 +541,7 @@ static struct http_state	echo_states[] = {
 static struct http_state	callback_states[] = {
 	KORE_HTTP_STATE(callback_once),
 	KORE_HTTP_STATE(callback_scan),
+	KORE_HTTP_STATE(callback_unionid),
 	KORE_HTTP_STATE(callback_answer),
 };
 
@@ -499,5 +578,19 @@ const struct is_endpoint	auth_wechat_endpoints[] = {
 	  .route = AUTH_PREFIX "wechat/miniprogram/login",
 	  .method = HTTP_METHOD_POST, .flags = IS_PUBLIC, .body = mp_spec,
 	  IS_STATES(mp_states) },
+	{ .name = "wechat_login_requests",
+	  .route = AUTH_PREFIX "wechat/login-requests",
+	  .method = HTTP_METHOD_GET, .check = from_miniprogram,
+	  .guard = &auth_session_live,
+	  .sql = "SELECT auth.wechat_login_requests($1::uuid)",
+	  .args = { IS_ARG_CALLER } },
+	{ .name = "wechat_login_decide", .route = "^" REQUESTS "[^/]+$",
+	  .method = HTTP_METHOD_POST, .body = decide_spec,
+	  .path_prefix = REQUESTS, .check = from_miniprogram,
+	  .guard = &auth_session_live,
+	  .sql = "SELECT auth.wechat_login_decide($1::uuid, $2::uuid, "
+	      "$3::bool, $4, $5)",
+	  .args = { IS_ARG_CALLER, IS_ARG_PATH_ID, IS_ARG_FIELD("approve"),
+	      IS_ARG_REQUEST_ID, IS_ARG_CLIENT } },
 	IS_ENDPOINTS_END
 };

@@ -14,7 +14,11 @@ struct wx_error {
 /* 0, or -1 with *err filled. */
 int	wx_create_qr(const char *scene, long expire, char *qr_url, size_t len,
 	    struct wx_error *err);
+/* The mini-program's openid and the unionid ("" when WeChat gives none). */
 int	wx_jscode2session(const char *code, char *openid, size_t len,
+	    char *unionid, size_t ulen, struct wx_error *err);
+/* The unionid of an official-account openid ("" when WeChat gives none). */
+int	wx_user_unionid(const char *openid, char *unionid, size_t len,
 	    struct wx_error *err);
 
 /*

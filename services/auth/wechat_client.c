@@ -4,6 +4,9 @@
  *   GET  /cgi-bin/token?grant_type=client_credential&appid&secret
  *   POST /cgi-bin/qrcode/create?access_token  (temporary QR, QR_STR_SCENE)
  *   GET  /sns/jscode2session?appid&secret&js_code&grant_type=...
+ *   GET  /cgi-bin/user/info?access_token&openid&lang  (the unionid)
+ * Each app has its own openid for one user: the official account's (scans)
+ * and the mini-program's (jscode2session) differ; the unionid is shared.
  * Blocking (libcurl): called from Kore task threads only. The official
  * account access token is cached until shortly before it expires.
  */
@@ -142,12 +145,24 @@ wx_create_qr(const char *scene, long expire, char *qr_url, size_t len,
 	return (rc);
 }
 
+/* Copies the string field name of doc (6 to len - 1 chars) into out. */
+static int
+id_field(const cJSON *doc, const char *name, char *out, size_t len)
+{
+	const char	*v;
+
+	if ((v = is_json_str(doc, name)) == NULL || strlen(v) < 6 ||
+	    strlen(v) >= len)
+		return (-1);
+	snprintf(out, len, "%s", v);
+	return (0);
+}
+
 int
-wx_jscode2session(const char *code, char *openid, size_t len,
-    struct wx_error *err)
+wx_jscode2session(const char *code, char *openid, size_t len, char *unionid,
+    size_t ulen, struct wx_error *err)
 {
 	char		 url[1024], *appid, *secret, *ecode;
-	const char	*id;
 	cJSON		*doc;
 	int		 rc = -1;
 
@@ -161,13 +176,38 @@ wx_jscode2session(const char *code, char *openid, size_t len,
 	curl_free(secret);
 	curl_free(ecode);
 	if ((doc = wx_call(url, NULL, err)) != NULL &&
-	    (id = is_json_str(doc, "openid")) != NULL && strlen(id) < len &&
-	    strlen(id) >= 6) {
-		snprintf(openid, len, "%s", id);
+	    id_field(doc, "openid", openid, len) == 0) {
+		/* Absent unless the app is under an open-platform account. */
+		if (id_field(doc, "unionid", unionid, ulen) == -1)
+			unionid[0] = '\0';
 		rc = 0;
 	} else if (doc != NULL)
 		snprintf(err->message, sizeof(err->message),
 		    "jscode2session answer lacks an openid");
 	cJSON_Delete(doc);
 	return (rc);
+}
+
+int
+wx_user_unionid(const char *openid, char *unionid, size_t len,
+    struct wx_error *err)
+{
+	char		 token[600], url[1024], *etok, *eopenid;
+	cJSON		*doc;
+
+	if (access_token(token, sizeof(token), err) == -1)
+		return (-1);
+	etok = esc(token);
+	eopenid = esc(openid);
+	snprintf(url, sizeof(url), "%s/cgi-bin/user/info?access_token=%s"
+	    "&openid=%s&lang=en", auth_conf.wechat_api_base, etok, eopenid);
+	curl_free(etok);
+	curl_free(eopenid);
+	if ((doc = wx_call(url, NULL, err)) == NULL)
+		return (-1);
+	/* WeChat gives no unionid for a user who does not follow. */
+	if (id_field(doc, "unionid", unionid, len) == -1)
+		unionid[0] = '\0';
+	cJSON_Delete(doc);
+	return (0);
 }

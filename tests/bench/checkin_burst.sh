@@ -30,8 +30,11 @@ DELETE FROM auth.sessions s USING auth.accounts a
 INSERT INTO attendance.rooms (code, name, latitude, longitude, radius_m)
 VALUES ('BENCHROOM', 'Bench hall', 45.75, 126.63, 100)
 ON CONFLICT DO NOTHING;
-INSERT INTO auth.wechat_bindings (account_id, openid)
-SELECT id, 'obench' || login FROM auth.accounts WHERE login LIKE 'BQ%'
+-- The official account's openid and the mini-program's differ, as in
+-- real WeChat; sessions carry the mini-program's.
+INSERT INTO auth.wechat_bindings (account_id, openid, mp_openid)
+SELECT id, 'oabench' || login, 'obench' || login FROM auth.accounts
+WHERE login LIKE 'BQ%'
 ON CONFLICT DO NOTHING;
 INSERT INTO attendance.courses (code, school_year, semester, name_en, hours,
     teacher_id, school)

@@ -4,14 +4,20 @@
 It speaks the parts of WeChat's API the auth service calls:
   GET  /cgi-bin/token?grant_type=client_credential&appid=&secret=
   POST /cgi-bin/qrcode/create?access_token=     (QR_STR_SCENE / QR_SCENE)
+  GET  /cgi-bin/user/info?access_token=&openid=&lang=
   GET  /sns/jscode2session?appid=&secret=&js_code=&grant_type=authorization_code
 and, like WeChat, it calls our callback when a user scans a QR. Tests drive
-that through its control endpoints:
-  POST /fake/scan   {"ticket": "...", "openid": "...", "subscribe": false}
+that through its control endpoints, naming a WeChat user (any string):
+  POST /fake/scan   {"ticket": "...", "user": "...", "subscribe": false}
                     -> posts the signed SCAN (or subscribe) event to the
                        callback and answers {"status": <callback status>}
-  POST /fake/code   {"openid": "..."} -> {"code": "..."} a wx.login code
-Codes are single use and expire after 5 minutes, as WeChat's do.
+  POST /fake/code   {"user": "..."} -> {"code": "..."} a wx.login code
+  POST /fake/ids    {"user": "..."} -> {"oa_openid", "mp_openid", "unionid"}
+As real WeChat does, one user has a different openid in each app (the
+official account's in scan events and user/info, the mini-program's from
+jscode2session) and one unionid across both; user/info gives the unionid
+only for a follower (scanning a parametric QR makes one). Codes are single
+use and expire after 5 minutes, as WeChat's do.
 """
 import argparse
 import hashlib
@@ -25,9 +31,21 @@ from http.server import ThreadingHTTPServer
 
 from fakehttp import JsonHandler
 
-STATE = {"tokens": {}, "tickets": {}, "codes": {}}
+STATE = {"tokens": {}, "tickets": {}, "codes": {}, "followers": {}}
 LOCK = threading.Lock()
 ARGS = None
+
+
+def ids(user):
+    """The user's openid in each app and their unionid."""
+    def h(salt):
+        return hashlib.sha1((salt + ":" + user).encode()).hexdigest()[:26]
+    return {"oa_openid": "oA" + h(ARGS.appid), "mp_openid": "oM" + h(ARGS.mp_appid),
+            "unionid": "oU" + h("open-platform")}
+
+
+def user_of(doc):
+    return doc.get("user") or doc.get("openid") or ""
 
 
 def sign(token, timestamp, nonce):
@@ -58,8 +76,22 @@ class Handler(JsonHandler):
                 entry = STATE["codes"].pop(q.get("js_code", ""), None)
             if entry is None or entry[1] < time.time():
                 return self.reply(200, {"errcode": 40029, "errmsg": "invalid code"})
-            return self.reply(200, {"openid": entry[0],
+            who = ids(entry[0])
+            return self.reply(200, {"openid": who["mp_openid"], "unionid": who["unionid"],
                                     "session_key": secrets.token_urlsafe(16)})
+        if path == "/cgi-bin/user/info":
+            with LOCK:
+                valid = STATE["tokens"].get(q.get("access_token", ""), 0) > time.time()
+                user = STATE["followers"].get(q.get("openid", ""))
+            if not valid:
+                return self.reply(200, {"errcode": 40001, "errmsg": "invalid credential"})
+            if not q.get("openid"):
+                return self.reply(200, {"errcode": 40003, "errmsg": "invalid openid"})
+            if user is None:
+                return self.reply(200, {"subscribe": 0, "openid": q["openid"]})
+            return self.reply(200, {"subscribe": 1, "openid": q["openid"], "language": "en",
+                                    "subscribe_time": int(time.time()),
+                                    "unionid": ids(user)["unionid"]})
         return self.reply(404, {"errcode": 404, "errmsg": "not found"})
 
     def do_POST(self):
@@ -86,14 +118,20 @@ class Handler(JsonHandler):
         if path == "/fake/code":
             code = secrets.token_urlsafe(12)
             with LOCK:
-                STATE["codes"][code] = (doc.get("openid", ""), time.time() + 300)
+                STATE["codes"][code] = (user_of(doc), time.time() + 300)
             return self.reply(200, {"code": code})
+        if path == "/fake/ids":
+            return self.reply(200, ids(user_of(doc)))
         if path == "/fake/scan":
             with LOCK:
                 entry = STATE["tickets"].get(doc.get("ticket", ""))
             if entry is None or entry[1] < time.time():
                 return self.reply(404, {"error": "no such ticket"})
-            return self.reply(200, {"status": scan(entry[0], doc.get("openid", ""),
+            who = ids(user_of(doc))
+            # A scan of a parametric QR by a non-follower follows the account.
+            with LOCK:
+                STATE["followers"][who["oa_openid"]] = user_of(doc)
+            return self.reply(200, {"status": scan(entry[0], who["oa_openid"],
                                                    bool(doc.get("subscribe")))})
         return self.reply(404, {"errcode": 404, "errmsg": "not found"})
 

@@ -241,9 +241,14 @@ test_changing_a_channel_needs_a_recent_password(void **state)
 	free(body);
 
 	/* The proof grows old: asked again. */
-	assert_int_equal(it_sql_long("WITH u AS (UPDATE auth.sessions SET "
-	    "reauth_at = now() - interval '301 seconds' WHERE wechat_openid = "
-	    "$1 RETURNING 1) SELECT count(*) FROM u", openid), 1);
+	{
+		char *mpid = it_wx_id(openid, "mp_openid");
+		assert_int_equal(it_sql_long("WITH u AS (UPDATE auth.sessions "
+		    "SET reauth_at = now() - interval '301 seconds' WHERE "
+		    "wechat_openid = $1 RETURNING 1) SELECT count(*) FROM u",
+		    mpid), 1);
+		free(mpid);
+	}
 	assert_post("/api/v1/auth/me/mobile", mp, json, 403,
 	    "reauthentication-required");
 
@@ -284,8 +289,12 @@ test_an_ended_session_started_nothing(void **state)
 	it_free(&r);
 	it_unique(openid, sizeof(openid), "oWX");
 	it_wx_scan(qr, openid, 0);
-	assert_int_equal(it_sql_long("SELECT count(*) FROM "
-	    "auth.wechat_bindings WHERE openid = $1", openid), 0);
+	{
+		char *oa = it_wx_id(openid, "oa_openid");
+		assert_int_equal(it_sql_long("SELECT count(*) FROM "
+		    "auth.wechat_bindings WHERE openid = $1", oa), 0);
+		free(oa);
+	}
 	snprintf(json, sizeof(json), "{\"code\":\"%s\"}", code);
 	assert_post("/api/v1/auth/me/mobile/confirm", other, json, 422,
 	    "code-invalid");

@@ -67,8 +67,12 @@ test_rebind_needs_confirmation_and_replaces(void **state)
 	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.wechat_bindings"
 	    " b JOIN auth.accounts a ON a.id = b.account_id WHERE a.login = $1",
 	    id), 1);
-	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.wechat_bindings"
-	    " WHERE openid = $1", first), 0);
+	{
+		char *oa = it_wx_id(first, "oa_openid");
+		assert_int_equal(it_sql_long("SELECT count(*) FROM "
+		    "auth.wechat_bindings WHERE openid = $1", oa), 0);
+		free(oa);
+	}
 	it_mp_login(first, &r);
 	it_assert_problem(&r, 403, "wechat-not-bound");
 	it_free(&r);
@@ -99,30 +103,82 @@ test_wechat_bound_elsewhere_is_refused(void **state)
 	free(tb);
 }
 
+/* The login requests the phone of tok (a mini-program session) sees. */
+static cJSON *
+login_requests(const char *mp, struct it_resp *r)
+{
+	it_get("/api/v1/auth/wechat/login-requests", mp, r);
+	assert_int_equal(r->status, 200);
+	return (cJSON_GetObjectItem(r->json, "items"));
+}
+
+/* A login ticket asked by a browser; its poll path and QR. */
+static void
+login_ticket(char *path, size_t plen, char *qr, size_t qlen)
+{
+	struct it_resp	r;
+
+	it_request("POST", "/api/v1/auth/wechat/login-ticket", NULL,
+	    "application/json", "{}", 2, &r);
+	assert_int_equal(r.status, 201);
+	snprintf(path, plen, "/api/v1/auth/wechat/login-ticket/%s",
+	    it_str(&r, "ticket_id"));
+	snprintf(qr, qlen, "%s", it_str(&r, "qr_url"));
+	it_free(&r);
+}
+
 static void
 test_web_login_by_scan(void **state)
 {
 	struct it_resp	 r;
-	char		 id[16], openid[32], stranger[32], path[256], qr[512];
-	char		*tok;
+	char		 id[16], user[32], stranger[32], path[256], qr[512];
+	char		 decide[160], *tok, *mp;
+	cJSON		*items, *item;
 
 	(void)state;
 	tok = it_new_student(id, sizeof(id), PASSWORD);
-	it_unique(openid, sizeof(openid), "oWX");
 	it_unique(stranger, sizeof(stranger), "oWX");
-	assert_int_equal(it_wx_bind(tok, "{}", openid), 200);
+	mp = it_mp_token(tok, user, sizeof(user));
+	assert_non_null(mp);
 
-	it_post("/api/v1/auth/wechat/login-ticket", NULL, "{}", &r);
-	assert_int_equal(r.status, 201);
-	snprintf(path, sizeof(path), "/api/v1/auth/wechat/login-ticket/%s",
-	    it_str(&r, "ticket_id"));
-	snprintf(qr, sizeof(qr), "%s", it_str(&r, "qr_url"));
-	it_free(&r);
+	login_ticket(path, sizeof(path), qr, sizeof(qr));
 	it_get(path, NULL, &r);
 	assert_int_equal(r.status, 202);
 	assert_string_equal(it_str(&r, "status"), "pending");
 	it_free(&r);
-	assert_int_equal(it_wx_scan(qr, openid, 0), 200);
+	/* The scan alone logs nobody in: the phone must confirm. */
+	assert_int_equal(it_wx_scan(qr, user, 0), 200);
+	it_get(path, NULL, &r);
+	assert_int_equal(r.status, 202);
+	assert_string_equal(it_str(&r, "status"), "awaiting-confirmation");
+	assert_null(it_str(&r, "access_token"));
+	it_free(&r);
+	items = login_requests(mp, &r);
+	assert_int_equal(cJSON_GetArraySize(items), 1);
+	item = cJSON_GetArrayItem(items, 0);
+	/* What the phone shows: the browser, its address, the time. */
+	assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(item,
+	    "browser")), "curl"));
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(item,
+	    "address")), "127.0.0.1");
+	assert_non_null(cJSON_GetObjectItem(item, "requested_at"));
+	snprintf(decide, sizeof(decide), "/api/v1/auth/wechat/login-requests/%s",
+	    cJSON_GetStringValue(cJSON_GetObjectItem(item, "id")));
+	it_free(&r);
+	/* Not from a web session (a stolen web token cannot confirm). */
+	it_post(decide, tok, "{\"approve\":true}", &r);
+	it_assert_problem(&r, 403, "forbidden");
+	it_free(&r);
+	it_post(decide, mp, "{\"approve\":\"yes\"}", &r);
+	it_assert_problem(&r, 422, "validation");
+	it_free(&r);
+	it_post(decide, mp, "{\"approve\":true}", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(it_str(&r, "status"), "confirmed");
+	it_free(&r);
+	it_post(decide, mp, "{\"approve\":true}", &r);
+	it_assert_problem(&r, 404, "not-found");
+	it_free(&r);
 	it_get(path, NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(it_str(&r, "access_token"));
@@ -132,18 +188,108 @@ test_web_login_by_scan(void **state)
 	it_get(path, NULL, &r);
 	it_assert_problem(&r, 410, "ticket-expired");
 	it_free(&r);
-	/* A WeChat that is bound to no account gets told so. */
-	it_post("/api/v1/auth/wechat/login-ticket", NULL, "{}", &r);
-	snprintf(path, sizeof(path), "/api/v1/auth/wechat/login-ticket/%s",
-	    it_str(&r, "ticket_id"));
-	assert_int_equal(it_wx_scan(it_str(&r, "qr_url"), stranger, 0), 200);
+
+	/* QR-login hijacking: the victim scans the attacker's QR, sees a
+	 * request they did not make and refuses it. */
+	login_ticket(path, sizeof(path), qr, sizeof(qr));
+	assert_int_equal(it_wx_scan(qr, user, 0), 200);
+	items = login_requests(mp, &r);
+	assert_int_equal(cJSON_GetArraySize(items), 1);
+	snprintf(decide, sizeof(decide), "/api/v1/auth/wechat/login-requests/%s",
+	    cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(items,
+	    0), "id")));
 	it_free(&r);
+	/* Another account's phone does not see or decide it. */
+	{
+		char other[16], ouser[32], *otok, *omp;
+
+		otok = it_new_student(other, sizeof(other), PASSWORD);
+		omp = it_mp_token(otok, ouser, sizeof(ouser));
+		items = login_requests(omp, &r);
+		assert_int_equal(cJSON_GetArraySize(items), 0);
+		it_free(&r);
+		it_post(decide, omp, "{\"approve\":true}", &r);
+		it_assert_problem(&r, 404, "not-found");
+		it_free(&r);
+		free(otok);
+		free(omp);
+	}
+	it_post(decide, mp, "{\"approve\":false}", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(it_str(&r, "status"), "refused");
+	it_free(&r);
+	it_get(path, NULL, &r);
+	it_assert_problem(&r, 403, "login-refused");
+	it_free(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.audit_log l "
+	    "JOIN auth.accounts a ON a.id = l.target_id WHERE a.login = $1 AND "
+	    "l.action IN ('wechat.login_confirmed', 'wechat.login_refused')",
+	    id), 2);
+
+	/* Tickets expire in minutes and are cleaned up. */
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.wechat_tickets "
+	    "WHERE expires_at > now() + interval '10 minutes'", NULL), 0);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.wechat_tickets "
+	    "WHERE expires_at < now() - interval '15 minutes'", NULL), 0);
+
+	/* A WeChat that is bound to no account gets told so. */
+	login_ticket(path, sizeof(path), qr, sizeof(qr));
+	assert_int_equal(it_wx_scan(qr, stranger, 0), 200);
 	it_get(path, NULL, &r);
 	it_assert_problem(&r, 403, "wechat-not-bound");
 	it_free(&r);
 	it_get("/api/v1/auth/wechat/login-ticket/unknownticket", NULL, &r);
 	it_assert_problem(&r, 404, "not-found");
 	it_free(&r);
+	free(mp);
+	free(tok);
+}
+
+/*
+ * Real WeChat gives the official account (scans) and the mini-program
+ * (wx.login) different openids for one user, and one unionid: the binding
+ * made by a scan is found by the mini-program through the unionid.
+ */
+static void
+test_apps_have_their_own_openids(void **state)
+{
+	struct it_resp	 r;
+	char		 id[16], user[32], *tok, *oa, *mpid, *unionid, *v;
+
+	(void)state;
+	tok = it_new_student(id, sizeof(id), PASSWORD);
+	it_unique(user, sizeof(user), "oWX");
+	oa = it_wx_id(user, "oa_openid");
+	mpid = it_wx_id(user, "mp_openid");
+	unionid = it_wx_id(user, "unionid");
+	assert_string_not_equal(oa, mpid);
+	assert_int_equal(it_wx_bind(tok, "{}", user), 200);
+	v = it_sql_text("SELECT concat_ws('|', b.openid, b.unionid, "
+	    "coalesce(b.mp_openid, '-')) FROM auth.wechat_bindings b JOIN "
+	    "auth.accounts a ON a.id = b.account_id WHERE a.login = $1", id);
+	assert_non_null(v);
+	assert_non_null(strstr(v, oa));
+	assert_non_null(strstr(v, unionid));
+	assert_non_null(strstr(v, "|-"));
+	free(v);
+	/* wx.login gives the mini-program openid: found by the unionid. */
+	it_mp_login(user, &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.wechat_bindings "
+	    "WHERE mp_openid = $1", mpid), 1);
+	/* And by its own openid from then on. */
+	it_mp_login(user, &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+	/* The official account's openid means nothing to the mini-program. */
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.sessions s "
+	    "JOIN auth.accounts a ON a.id = s.account_id WHERE a.login = $1 "
+	    "AND s.client = 'miniprogram' AND s.wechat_openid <> $1 || '' AND "
+	    "s.wechat_openid NOT LIKE 'oM%'", id), 0);
+	free(oa);
+	free(mpid);
+	free(unionid);
 	free(tok);
 }
 
@@ -237,6 +383,7 @@ main(void)
 		cmocka_unit_test(test_rebind_needs_confirmation_and_replaces),
 		cmocka_unit_test(test_wechat_bound_elsewhere_is_refused),
 		cmocka_unit_test(test_web_login_by_scan),
+		cmocka_unit_test(test_apps_have_their_own_openids),
 		cmocka_unit_test(test_callback_checks_signature),
 		cmocka_unit_test(test_callback_replay_refused),
 	};

@@ -106,6 +106,8 @@ call_setup(struct it_call *call, const char *method, const char *path,
 	}
 	call->hdrs = curl_slist_append(call->hdrs, "Expect:");
 	curl_easy_setopt(call->curl, CURLOPT_URL, url);
+	/* A browser would send one; sessions and login requests show it. */
+	curl_easy_setopt(call->curl, CURLOPT_USERAGENT, "is-itest (libcurl)");
 	curl_easy_setopt(call->curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(call->curl, CURLOPT_HTTPHEADER, call->hdrs);
 	if (body != NULL) {
@@ -567,7 +569,7 @@ it_wx_fake(const char *path, const char *json)
 
 /* Scans the QR behind qr_url with WeChat identity openid. */
 long
-it_wx_scan(const char *qr_url, const char *openid, int subscribe)
+it_wx_scan(const char *qr_url, const char *user, int subscribe)
 {
 	char	 json[512], *ticket;
 	int	 n;
@@ -575,8 +577,8 @@ it_wx_scan(const char *qr_url, const char *openid, int subscribe)
 	long	 status;
 
 	ticket = curl_easy_unescape(NULL, strstr(qr_url, "ticket=") + 7, 0, &n);
-	snprintf(json, sizeof(json), "{\"ticket\":\"%s\",\"openid\":\"%s\","
-	    "\"subscribe\":%s}", ticket, openid, subscribe ? "true" : "false");
+	snprintf(json, sizeof(json), "{\"ticket\":\"%s\",\"user\":\"%s\","
+	    "\"subscribe\":%s}", ticket, user, subscribe ? "true" : "false");
 	curl_free(ticket);
 	doc = it_wx_fake("/fake/scan", json);
 	status = doc ? (long)cJSON_GetObjectItem(doc, "status")->valuedouble : -1;
@@ -585,16 +587,32 @@ it_wx_scan(const char *qr_url, const char *openid, int subscribe)
 }
 
 char *
-it_wx_code(const char *openid)
+it_wx_code(const char *user)
 {
 	char	 json[128], *code;
 	cJSON	*doc;
 
-	snprintf(json, sizeof(json), "{\"openid\":\"%s\"}", openid);
+	snprintf(json, sizeof(json), "{\"user\":\"%s\"}", user);
 	doc = it_wx_fake("/fake/code", json);
 	code = strdup(cJSON_GetObjectItem(doc, "code")->valuestring);
 	cJSON_Delete(doc);
 	return (code);
+}
+
+/* The fake's name for user in one app: "oa_openid", "mp_openid" or
+ * "unionid". */
+char *
+it_wx_id(const char *user, const char *which)
+{
+	char	 json[128], *id;
+	cJSON	*doc;
+
+	snprintf(json, sizeof(json), "{\"user\":\"%s\"}", user);
+	doc = it_wx_fake("/fake/ids", json);
+	assert_non_null(doc);
+	id = strdup(cJSON_GetObjectItem(doc, which)->valuestring);
+	cJSON_Delete(doc);
+	return (id);
 }
 
 int

@@ -80,10 +80,11 @@ const char *it_initial_password(void);
 
 /* The fake WeChat server (tests/fakes/fake_wechat.py). */
 cJSON	*it_wx_fake(const char *path, const char *json);
-long	 it_wx_scan(const char *qr_url, const char *openid, int subscribe);
-char	*it_wx_code(const char *openid);
-int	 it_mp_login(const char *openid, struct it_resp *r);
-long	 it_wx_bind(const char *tok, const char *body, const char *openid);
-char	*it_mp_token(const char *tok, char *openid, size_t len);
+long	 it_wx_scan(const char *qr_url, const char *user, int subscribe);
+char	*it_wx_code(const char *user);
+char	*it_wx_id(const char *user, const char *which);
+int	 it_mp_login(const char *user, struct it_resp *r);
+long	 it_wx_bind(const char *tok, const char *body, const char *user);
+char	*it_mp_token(const char *tok, char *user, size_t len);
 
 #endif

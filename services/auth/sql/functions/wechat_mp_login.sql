@@ -1,17 +1,27 @@
--- Mini-program login: the openid jscode2session returned must be bound.
-CREATE OR REPLACE FUNCTION auth.wechat_mp_login(p_openid text, p_refresh_hash text,
-    p_user_agent text, p_refresh_ttl integer, p_request_id text)
+-- Mini-program login: jscode2session gives the mini-program's own openid
+-- (not the official account's the binding was scanned with) and the
+-- unionid both apps share. The binding is found by the mini-program openid
+-- once known, else by the unionid, which records the mini-program openid.
+CREATE OR REPLACE FUNCTION auth.wechat_mp_login(p_mp_openid text, p_unionid text,
+    p_refresh_hash text, p_user_agent text, p_refresh_ttl integer,
+    p_request_id text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-	v_account	uuid;
+	v_b	auth.wechat_bindings;
 BEGIN
-	SELECT b.account_id INTO v_account FROM auth.wechat_bindings b
+	SELECT b.* INTO v_b FROM auth.wechat_bindings b
 	JOIN auth.accounts a ON a.id = b.account_id AND NOT a.disabled
-	WHERE b.openid = p_openid;
+	WHERE b.mp_openid = p_mp_openid
+	    OR (b.mp_openid IS NULL AND b.unionid = p_unionid)
+	FOR UPDATE OF b;
 	IF NOT FOUND THEN
 		RETURN auth.err('wechat-not-bound');
 	END IF;
-	RETURN auth.open_session(v_account, 'miniprogram', p_user_agent,
-	    p_openid, p_refresh_hash, p_refresh_ttl, 'login.wechat',
+	IF v_b.mp_openid IS NULL THEN
+		UPDATE auth.wechat_bindings SET mp_openid = p_mp_openid
+		WHERE account_id = v_b.account_id;
+	END IF;
+	RETURN auth.open_session(v_b.account_id, 'miniprogram', p_user_agent,
+	    p_mp_openid, p_refresh_hash, p_refresh_ttl, 'login.wechat',
 	    p_request_id);
 END $$;
