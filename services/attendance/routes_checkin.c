@@ -5,7 +5,8 @@
  * database's checks in one statement and one commit. A scan the batch did
  * not insert is asked of attendance.checkin alone, which answers the
  * repeat or says what failed. Nobody is answered before their record is
- * committed.
+ * committed. Lateness is judged by when the scan arrived here (bounded by
+ * the database's clock, attendance.arrival), not by when its batch ran.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,11 +25,12 @@ static const struct is_field	checkin_spec[] = {
 
 static const char *const	sql_checkin =
     "SELECT attendance.checkin($1::uuid, $2::uuid, $3::text[], $4, "
-    "$5::float8, $6::float8, $7::float8)";
+    "$5::float8, $6::float8, $7::float8, $8::float8)";
 
-/* A scan: the session its code names. */
+/* A scan: the session its code names, when it arrived (epoch seconds). */
 struct checkin {
 	char	session[37];
+	double	arrived;
 };
 
 static const struct is_part	checkin_part = { "checkin",
@@ -38,13 +40,13 @@ enum { CHECKIN_SUBMIT, CHECKIN_BATCHED, CHECKIN_ALONE };
 
 /* The scan as the batch statement takes it. */
 static cJSON *
-checkin_item(struct is_ctx *c, const char *session)
+checkin_item(struct is_ctx *c, const struct checkin *st)
 {
 	cJSON	*item, *roles;
 	int	 i;
 
 	item = cJSON_CreateObject();
-	cJSON_AddStringToObject(item, "session", session);
+	cJSON_AddStringToObject(item, "session", st->session);
 	cJSON_AddStringToObject(item, "student", c->claims.sub);
 	roles = cJSON_AddArrayToObject(item, "roles");
 	for (i = 0; i < c->claims.nroles; i++)
@@ -57,6 +59,7 @@ checkin_item(struct is_ctx *c, const char *session)
 	    cJSON_GetObjectItem(c->body, "longitude")->valuedouble);
 	cJSON_AddNumberToObject(item, "acc",
 	    cJSON_GetObjectItem(c->body, "accuracy")->valuedouble);
+	cJSON_AddNumberToObject(item, "at", st->arrived);
 	return (item);
 }
 
@@ -65,8 +68,11 @@ checkin_submit(struct http_request *req)
 {
 	struct is_ctx	*c = is_ctx_get(req);
 	struct checkin	*st = is_ctx_part(c, &checkin_part);
+	struct timespec	 now;
 	int		 rc;
 
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	st->arrived = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 	if (strcmp(c->claims.client, "miniprogram") != 0 ||
 	    c->claims.wx[0] == '\0') {
 		is_reply_problem(req, "wechat-login-required", "Open the "
@@ -82,7 +88,7 @@ checkin_submit(struct http_request *req)
 		    "qr-invalid", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
-	is_batch_submit(att_checkin_batch, c, checkin_item(c, st->session));
+	is_batch_submit(att_checkin_batch, c, checkin_item(c, st));
 	req->fsm_state = CHECKIN_BATCHED;
 	return (HTTP_STATE_CONTINUE);
 }
@@ -92,7 +98,7 @@ checkin_batched(struct http_request *req)
 {
 	struct is_ctx	*c = is_ctx_get(req);
 	struct checkin	*st = is_ctx_part(c, &checkin_part);
-	char		 lat[32], lon[32], acc[32];
+	char		 lat[32], lon[32], acc[32], at[32];
 
 	if (is_batch_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
@@ -107,8 +113,10 @@ checkin_batched(struct http_request *req)
 	    cJSON_GetObjectItem(c->body, "longitude")->valuedouble);
 	snprintf(acc, sizeof(acc), "%.7f",
 	    cJSON_GetObjectItem(c->body, "accuracy")->valuedouble);
-	is_db_begin(req, c, sql_checkin, 7, (const char *[]){ st->session,
-	    c->claims.sub, is_roles_literal(c), c->claims.wx, lat, lon, acc });
+	snprintf(at, sizeof(at), "%.3f", st->arrived);
+	is_db_begin(req, c, sql_checkin, 8, (const char *[]){ st->session,
+	    c->claims.sub, is_roles_literal(c), c->claims.wx, lat, lon, acc,
+	    at });
 	req->fsm_state = CHECKIN_ALONE;
 	return (HTTP_STATE_CONTINUE);
 }

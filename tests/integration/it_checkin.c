@@ -224,6 +224,172 @@ test_connections_dropped_mid_query(void **state)
 	att_free_class(&k);
 }
 
+/* Runs sql with one parameter; 1 when it affected or returned a row. */
+static long
+session_sql(const char *sql, const char *session)
+{
+	return (it_sql_long(sql, session));
+}
+
+/*
+ * Scans that arrive before the start but wait (for a connection, behind
+ * other batches, behind a lock) until after it are judged by their
+ * arrival: present, never a final absence made by queueing.
+ */
+static void
+test_queued_scans_keep_their_arrival_time(void **state)
+{
+	struct klass	 k;
+	struct scan_set	 set;
+	pthread_t	 thread;
+	PGconn		*locker;
+	char		 openid[32], *mp[SCANNERS + 1], *session, *code;
+	int		 i, tries;
+
+	(void)state;
+	memset(&set, 0, sizeof(set));
+	att_new_class(&k, "2026-2027", 32, SCANNERS + 1);
+	for (i = 0; i < SCANNERS + 1; i++)
+		assert_non_null(mp[i] = it_mp_token(k.web[i], openid,
+		    sizeof(openid)));
+	session = att_add_session(&k, "2027-03-22", "08:00", "09:40", "qr");
+	assert_int_equal(session_sql("WITH u AS (UPDATE attendance."
+	    "class_sessions SET starts_at = now() + interval '4 seconds', "
+	    "ends_at = now() + interval '100 minutes' WHERE id = $1 "
+	    "RETURNING 1) SELECT count(*) FROM u", session), 1);
+	code = att_open_checkin(session);
+
+	/* Every scan arrives now; the batches wait for the lock. */
+	locker = it_lock_table("attendance.records");
+	for (i = 0; i < NSCANS; i++)
+		scan_add(&set, mp[i % (SCANNERS + 1)], scan_body(code,
+		    ROOM_LAT, ROOM_LON, 10));
+	assert_int_equal(pthread_create(&thread, NULL, post_all_thread, &set),
+	    0);
+	for (tries = 0; tries < 100 && attendance_waiting() < 1; tries++)
+		usleep(50000);
+	assert_true(attendance_waiting() >= 1);
+	/* The class starts (by the database's clock) while they wait. */
+	for (tries = 0; tries < 200 && session_sql("SELECT count(*) FROM "
+	    "attendance.class_sessions WHERE id = $1 AND now() > starts_at + "
+	    "interval '1 second'", session) == 0; tries++)
+		usleep(50000);
+	it_unlock_table(locker);
+	pthread_join(thread, NULL);
+	for (i = 0; i < set.n; i++) {
+		if (set.resp[i].status != 200)
+			print_error("scan %d: %ld %s\n", i, set.resp[i].status,
+			    set.resp[i].body);
+		assert_int_equal(set.resp[i].status, 200);
+		assert_string_equal(att_record_status(&set.resp[i]),
+		    "present");
+	}
+	assert_int_equal(session_sql("SELECT count(*) FROM attendance.records "
+	    "r JOIN attendance.class_sessions s ON s.id = r.session_id WHERE "
+	    "s.id = $1 AND NOT r.final AND r.checked_in_at < s.starts_at",
+	    session), SCANNERS + 1);
+
+	scan_set_free(&set);
+	for (i = 0; i < SCANNERS + 1; i++)
+		free(mp[i]);
+	free(code);
+	free(session);
+	att_free_class(&k);
+}
+
+/* A correction sent in a thread. */
+struct correction {
+	char		 body[256];
+	struct it_resp	 resp;
+};
+
+static void *
+correct_thread(void *arg)
+{
+	struct correction	*c = arg;
+
+	it_post(ATT "/records/correct", teacher, c->body, &c->resp);
+	return (NULL);
+}
+
+/*
+ * A check-in committing while a correction of the same record runs: the
+ * correction sees the record (final: refused; else its before-image is in
+ * the audit trail), never overwrites it blind.
+ */
+static void
+test_correction_racing_a_checkin(void **state)
+{
+	struct klass		 k;
+	struct correction	 corr;
+	pthread_t		 thread;
+	PGconn			*checkin;
+	PGresult		*res;
+	char			 sql[768], *session, *v;
+	int			 i, tries;
+	static const struct {
+		const char	*status;
+		int		 final;
+	} cases[] = { { "absent", 1 }, { "present", 0 } };
+
+	(void)state;
+	att_new_class(&k, "2026-2027", 32, 2);
+	session = att_add_session(&k, "2027-03-29", "08:00", "09:40", "qr");
+	att_move_session(session, -5, 100);
+	for (i = 0; i < 2; i++) {
+		/* The check-in's insert, not yet committed. */
+		checkin = PQconnectdb(it_db_conninfo("postgres"));
+		assert_int_equal(PQstatus(checkin), CONNECTION_OK);
+		snprintf(sql, sizeof(sql), "BEGIN; INSERT INTO "
+		    "attendance.records (student_id, session_id, status, "
+		    "source, final, late_scan, checked_in_at, recorded_by) "
+		    "SELECT a.id, '%s', '%s', 'qr', %s, %s, now(), a.id FROM "
+		    "auth.accounts a WHERE a.login = '%s'", session,
+		    cases[i].status, cases[i].final ? "true" : "false",
+		    cases[i].final ? "true" : "false", k.ids[i]);
+		res = PQexec(checkin, sql);
+		assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+		PQclear(res);
+
+		memset(&corr, 0, sizeof(corr));
+		snprintf(corr.body, sizeof(corr.body), "{\"session_id\":\"%s\","
+		    "\"student\":\"%s\",\"status\":\"late\",\"reason\":"
+		    "\"seen at the door\"}", session, k.ids[i]);
+		assert_int_equal(pthread_create(&thread, NULL, correct_thread,
+		    &corr), 0);
+		for (tries = 0; tries < 100 && attendance_waiting() < 1;
+		    tries++)
+			usleep(50000);
+		assert_true(attendance_waiting() >= 1);
+		PQclear(PQexec(checkin, "COMMIT"));
+		PQfinish(checkin);
+		pthread_join(thread, NULL);
+
+		if (cases[i].final) {
+			/* A late scan's absence is final: kept as it is. */
+			it_assert_problem(&corr.resp, 409, "record-final");
+			v = it_sql_text("SELECT r.status || ' ' || r.final FROM "
+			    "attendance.records r JOIN auth.accounts a ON a.id "
+			    "= r.student_id WHERE a.login = $1", k.ids[i]);
+			assert_string_equal(v, "absent true");
+		} else {
+			assert_int_equal(corr.resp.status, 200);
+			assert_string_equal(it_str(&corr.resp, "status"),
+			    "late");
+			v = it_sql_text("SELECT l.before->>'status' FROM "
+			    "attendance.audit_log l JOIN auth.accounts a ON "
+			    "a.id = l.student_id WHERE a.login = $1 AND "
+			    "l.action = 'record.corrected'", k.ids[i]);
+			assert_non_null(v);
+			assert_string_equal(v, "present");
+		}
+		free(v);
+		it_free(&corr.resp);
+	}
+	free(session);
+	att_free_class(&k);
+}
+
 static long
 warnings_of(const char *student)
 {
@@ -279,6 +445,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_scans_get_their_own_verdicts),
 		cmocka_unit_test(test_connections_dropped_mid_query),
+		cmocka_unit_test(test_queued_scans_keep_their_arrival_time),
+		cmocka_unit_test(test_correction_racing_a_checkin),
 		cmocka_unit_test(test_low_attendance_warned_without_asking),
 	};
 

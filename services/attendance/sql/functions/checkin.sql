@@ -1,14 +1,27 @@
 -- QR check-in. The service verifies the code's signature and window; these
 -- check everything that needs the database.
 
+-- When a scan arrived: the service's time of its request (seconds since the
+-- epoch), bounded by the database's clock, never later than now and at
+-- most a minute earlier. Lateness and closing are judged by it, so a scan
+-- that queued behind others (in the service or for a connection) across
+-- the start of the class is not made a final absence.
+CREATE OR REPLACE FUNCTION attendance.arrival(p_at double precision)
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
+	SELECT least(now(), greatest(coalesce(to_timestamp(p_at), now()),
+	    now() - interval '60 seconds'));
+$$;
+
 -- A QR check-in. The service has verified the code's signature and time
 -- window; this checks everything that needs the database. Idempotent: a
 -- repeated scan answers the record already there.
 CREATE OR REPLACE FUNCTION attendance.checkin(p_session uuid, p_student uuid,
     p_roles text[], p_wx text, p_lat double precision,
-    p_lon double precision, p_accuracy double precision)
+    p_lon double precision, p_accuracy double precision,
+    p_arrived double precision)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
+	v_at	timestamptz := attendance.arrival(p_arrived);
 	v_s	record;
 	v_rec	attendance.records;
 	v_bound	text;
@@ -48,8 +61,8 @@ BEGIN
 	IF v_s.method <> 'qr' THEN
 		RETURN attendance.err('checkin-not-qr');
 	END IF;
-	IF v_s.checkin_opened_at IS NULL OR v_s.checkin_closed_at IS NOT NULL
-	    OR now() >= v_s.ends_at THEN
+	IF v_s.checkin_opened_at IS NULL OR v_s.checkin_closed_at <= v_at
+	    OR v_at >= v_s.ends_at THEN
 		RETURN attendance.err('checkin-closed');
 	END IF;
 	SELECT * INTO v_pol FROM attendance.policy;
@@ -65,14 +78,14 @@ BEGIN
 		    'You are %s m from the classroom; check in within %s m',
 		    round(v_dist::numeric), v_s.radius_m));
 	END IF;
-	v_late := now() > v_s.starts_at + make_interval(mins =>
+	v_late := v_at > v_s.starts_at + make_interval(mins =>
 	    v_pol.grace_minutes);
 	INSERT INTO attendance.records (student_id, session_id, status, source,
 	    final, late_scan, checked_in_at, latitude, longitude, accuracy_m,
 	    distance_m, recorded_by)
 	VALUES (p_student, p_session,
 	    CASE WHEN v_late THEN 'absent' ELSE 'present' END, 'qr', v_late,
-	    v_late, now(), p_lat, p_lon, p_accuracy, v_dist, p_student)
+	    v_late, v_at, p_lat, p_lon, p_accuracy, v_dist, p_student)
 	ON CONFLICT DO NOTHING
 	RETURNING * INTO v_rec;
 	IF NOT FOUND THEN
@@ -93,7 +106,8 @@ END $$;
 -- service asks attendance.checkin for that one alone, which says why.
 --
 -- p_items: [{"i": n, "session": uuid, "student": uuid, "roles": [text],
---            "wx": openid, "lat": deg, "lon": deg, "acc": metres}, ...]
+--            "wx": openid, "lat": deg, "lon": deg, "acc": metres,
+--            "at": arrival, seconds since the epoch}, ...]
 -- Returns (idx, result) for each item inserted, result as checkin's.
 CREATE OR REPLACE FUNCTION attendance.checkin_batch(p_items jsonb)
 RETURNS TABLE (idx int, result jsonb) LANGUAGE plpgsql
@@ -104,15 +118,16 @@ BEGIN
 	WITH item AS (
 		SELECT x.* FROM jsonb_to_recordset(p_items) AS x(i int,
 		    session uuid, student uuid, roles text[], wx text,
-		    lat float8, lon float8, acc float8)
+		    lat float8, lon float8, acc float8, at float8)
 	), bound AS (
 		-- auth says which WeChat each student has bound now.
 		SELECT b.account_id, b.openid FROM auth.wechat_openids(ARRAY(
 		    SELECT x.student FROM item x)) b
 	), passed AS (
 		SELECT x.student, s.id AS session, x.lat, x.lon, x.acc,
-		    now() > s.starts_at + make_interval(mins =>
-			p.grace_minutes) AS late,
+		    attendance.arrival(x.at) AS at,
+		    attendance.arrival(x.at) > s.starts_at + make_interval(
+			mins => p.grace_minutes) AS late,
 		    attendance.distance_m(ro.latitude, ro.longitude, x.lat,
 			x.lon) AS dist, ro.radius_m
 		FROM item x
@@ -124,7 +139,9 @@ BEGIN
 		CROSS JOIN attendance.policy p
 		WHERE 'student' = ANY (x.roles) AND s.method = 'qr'
 		    AND s.checkin_opened_at IS NOT NULL
-		    AND s.checkin_closed_at IS NULL AND now() < s.ends_at
+		    AND (s.checkin_closed_at IS NULL OR s.checkin_closed_at >
+			attendance.arrival(x.at))
+		    AND attendance.arrival(x.at) < s.ends_at
 		    AND x.acc <= p.max_accuracy_m
 	), inserted AS (
 		INSERT INTO attendance.records AS r (student_id, session_id,
@@ -132,7 +149,7 @@ BEGIN
 		    longitude, accuracy_m, distance_m, recorded_by)
 		SELECT DISTINCT ON (v.student, v.session) v.student, v.session,
 		    CASE WHEN v.late THEN 'absent' ELSE 'present' END, 'qr',
-		    v.late, v.late, now(), v.lat, v.lon, v.acc, v.dist,
+		    v.late, v.late, v.at, v.lat, v.lon, v.acc, v.dist,
 		    v.student
 		FROM passed v WHERE v.dist <= v.radius_m
 		ON CONFLICT DO NOTHING

@@ -15,18 +15,31 @@ DECLARE
 	v_old	attendance.records;
 	v_new	attendance.records;
 BEGIN
-	SELECT * INTO v_old FROM attendance.records
-	WHERE student_id = p_student AND session_id = p_session FOR UPDATE;
-	IF FOUND AND v_old.final THEN
-		RETURN NULL;
-	END IF;
-	INSERT INTO attendance.records (student_id, session_id, status, source,
-	    recorded_by)
-	VALUES (p_student, p_session, p_status, p_source, p_actor)
-	ON CONFLICT (student_id, session_id) DO UPDATE SET
-	    status = EXCLUDED.status, source = EXCLUDED.source,
-	    recorded_by = EXCLUDED.recorded_by, updated_at = now()
-	RETURNING * INTO v_new;
+	-- A check-in committing meanwhile is seen, locked and judged (final?)
+	-- before it is changed, and its before-image audited: the insert does
+	-- nothing on a conflict, and the loop reads the row it met.
+	LOOP
+		SELECT * INTO v_old FROM attendance.records
+		WHERE student_id = p_student AND session_id = p_session
+		FOR UPDATE;
+		IF FOUND THEN
+			IF v_old.final THEN
+				RETURN NULL;
+			END IF;
+			UPDATE attendance.records SET status = p_status,
+			    source = p_source, recorded_by = p_actor,
+			    updated_at = now()
+			WHERE student_id = p_student AND session_id = p_session
+			RETURNING * INTO v_new;
+			EXIT;
+		END IF;
+		INSERT INTO attendance.records (student_id, session_id, status,
+		    source, recorded_by)
+		VALUES (p_student, p_session, p_status, p_source, p_actor)
+		ON CONFLICT (student_id, session_id) DO NOTHING
+		RETURNING * INTO v_new;
+		EXIT WHEN FOUND;
+	END LOOP;
 	PERFORM attendance.audit(p_actor, p_action, p_student, p_session,
 	    CASE WHEN v_old.student_id IS NULL THEN NULL
 		ELSE attendance.record_json(v_old) END,
