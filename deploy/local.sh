@@ -204,7 +204,8 @@ postgres_up() {
 render_kore_conf() {
 	local svc=$1 port body_max=65536 tasks=1
 	port=$(service_port "$svc")
-	[ "$svc" = auth ] && body_max=2200000
+	# auth: hashing gets all task threads but one, WeChat calls that one.
+	[ "$svc" = auth ] && body_max=2200000 && tasks=3
 	[ "$svc" = attendance ] && body_max=5300000
 	sed -e "s#@PORT@#$port#g" -e "s#@MODULE@#$BUILD/services/$svc/$svc.so#g" \
 	    -e "s#@WORKERS@#$WORKERS#g" -e "s#@RUN@#$RUN#g" \
@@ -306,6 +307,8 @@ nginx_up() {
 	    -e "s#@LOGIN_RATE@#${IS_NGINX_LOGIN_RATE:-10r/s}#g" \
 	    -e "s#@CODES_RATE@#${IS_NGINX_CODES_RATE:-1r/s}#g" \
 	    -e "s#@CODES_BURST@#${IS_NGINX_CODES_BURST:-5}#g" \
+	    -e "s#@WECHAT_RATE@#${IS_NGINX_WECHAT_RATE:-20r/s}#g" \
+	    -e "s#@WECHAT_BURST@#${IS_NGINX_WECHAT_BURST:-200}#g" \
 	    -e "s/@BENCH@/$([ "${IS_BENCH_ROUTES:-0}" = 1 ] || echo '# ')/g" \
 	    "$ROOT/deploy/nginx/nginx.conf.in" >"$RUN/nginx/nginx.conf"
 	printf '%s' "$up" >"$RUN/nginx/upstreams.conf"

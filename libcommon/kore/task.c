@@ -3,9 +3,17 @@
  * request's "task" part (ctx.h). A task writes its single answer on the
  * channel before it ends. Kore keeps the request while its task runs, so
  * the part answers IS_RELEASE_LATER until the task has finished.
+ *
+ * Kore has one pool of task threads per worker, taken first come first
+ * served. A budget (task.h) caps how many of one kind of task run at once;
+ * the others wait here, in order, and a full queue is refused (503).
  */
+#include <sys/queue.h>
+
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "reply.h"
 #include "task.h"
@@ -15,12 +23,90 @@ struct task_call {
 	int			 created;
 	int			 state;
 	char			*out;
+
+	/* Under a budget: counted while it runs, or queued with its input. */
+	struct is_task_budget	*budget;
+	int			 counted;
+	int			 queued;
+	int			 busy;		/* refused: the queue was full */
+	struct http_request	*req;
+	int			(*fn)(struct kore_task *);
+	void			*in;
+	u_int32_t		 len;
+	TAILQ_ENTRY(task_call)	 entry;
 };
+
+TAILQ_HEAD(task_queue, task_call);
 
 static int	task_release(void *);
 
 static const struct is_part	task_part = { "task",
 				    sizeof(struct task_call), task_release };
+
+static struct task_queue *
+budget_queue(struct is_task_budget *b)
+{
+	if (b->queue == NULL) {
+		if ((b->queue = calloc(1, sizeof(struct task_queue))) == NULL)
+			fatal("task budget: out of memory");
+		TAILQ_INIT((struct task_queue *)b->queue);
+	}
+	return (b->queue);
+}
+
+static int
+budget_max(const struct is_task_budget *b)
+{
+	int	n;
+
+	/* One thread stays free for the tasks outside this budget. */
+	n = b->max_running > 0 ? b->max_running : kore_task_threads - 1;
+	return (n < 1 ? 1 : n);
+}
+
+/* Its task has ended: the budget's next waiting request may start. */
+static void
+budget_done(struct task_call *t)
+{
+	struct task_call	*next;
+
+	if (!t->counted)
+		return;
+	t->counted = 0;
+	t->budget->running--;
+	if ((next = TAILQ_FIRST(budget_queue(t->budget))) != NULL)
+		http_request_wakeup(next->req);
+}
+
+static void
+start(struct task_call *t, struct http_request *req,
+    int (*fn)(struct kore_task *), void *in, u_int32_t len)
+{
+	kore_task_create(&t->task, fn);
+	kore_task_bind_request(&t->task, req);
+	kore_task_run(&t->task);
+	kore_task_channel_write(&t->task, in, len);
+	t->created = 1;
+	t->state = IS_PENDING;
+	if (t->budget != NULL) {
+		t->budget->running++;
+		t->counted = 1;
+	}
+}
+
+static void
+unqueue(struct task_call *t)
+{
+	if (!t->queued)
+		return;
+	TAILQ_REMOVE(budget_queue(t->budget), t, entry);
+	t->budget->waiting--;
+	t->queued = 0;
+	if (t->in != NULL)
+		OPENSSL_cleanse(t->in, t->len);
+	free(t->in);
+	t->in = NULL;
+}
 
 /* Destroys the task unless Kore or a poll already did (t->req cleared). */
 static int
@@ -28,11 +114,13 @@ task_release(void *arg)
 {
 	struct task_call	*t = arg;
 
+	unqueue(t);
 	if (t->created && t->task.req != NULL) {
 		if (!kore_task_finished(&t->task))
 			return (IS_RELEASE_LATER);
 		kore_task_destroy(&t->task);
 	}
+	budget_done(t);
 	t->created = 0;
 	free(t->out);
 	t->out = NULL;
@@ -43,6 +131,14 @@ void
 is_task_begin(struct http_request *req, struct is_ctx *c,
     int (*fn)(struct kore_task *), const void *in, u_int32_t len)
 {
+	is_task_begin_within(req, c, NULL, fn, in, len);
+}
+
+void
+is_task_begin_within(struct http_request *req, struct is_ctx *c,
+    struct is_task_budget *b, int (*fn)(struct kore_task *), const void *in,
+    u_int32_t len)
+{
 	struct task_call	*t = is_ctx_part(c, &task_part);
 	/* Kore's channel takes a non-const pointer that it only reads. */
 	union {
@@ -50,16 +146,60 @@ is_task_begin(struct http_request *req, struct is_ctx *c,
 		void		*out;
 	}			 bytes = { .in = in };
 
-	if (t->created && t->task.req != NULL)
+	if ((t->created && t->task.req != NULL) || t->queued || t->counted)
 		fatal("is_task_begin: a task is still bound to the request");
 	free(t->out);
 	t->out = NULL;
-	kore_task_create(&t->task, fn);
-	kore_task_bind_request(&t->task, req);
-	kore_task_run(&t->task);
-	kore_task_channel_write(&t->task, bytes.out, len);
-	t->created = 1;
+	t->budget = b;
+	t->busy = 0;
+	if (b == NULL || (b->running < budget_max(b) &&
+	    TAILQ_EMPTY(budget_queue(b)))) {
+		start(t, req, fn, bytes.out, len);
+		return;
+	}
+	if (b->waiting >= b->max_waiting) {
+		b->refused++;
+		t->busy = 1;
+		t->state = IS_FAILED;
+		return;
+	}
+	/* Waits its turn; the input is kept (a password: cleansed after). */
+	if ((t->in = malloc(len > 0 ? len : 1)) == NULL)
+		fatal("is_task_begin: out of memory");
+	memcpy(t->in, in, len);
+	t->len = len;
+	t->fn = fn;
+	t->req = req;
+	t->queued = 1;
 	t->state = IS_PENDING;
+	b->waiting++;
+	TAILQ_INSERT_TAIL(budget_queue(b), t, entry);
+}
+
+/* The head of the queue starts once a slot is free; the rest sleep. */
+static int
+queued_poll(struct http_request *req, struct task_call *t)
+{
+	struct is_task_budget	*b = t->budget;
+	struct task_call	*next;
+	void			*in = t->in;
+	u_int32_t		 len = t->len;
+
+	if (TAILQ_FIRST(budget_queue(b)) != t || b->running >= budget_max(b)) {
+		http_request_sleep(req);
+		return (IS_PENDING);
+	}
+	t->in = NULL;
+	unqueue(t);
+	start(t, req, t->fn, in, len);
+	OPENSSL_cleanse(in, len);
+	free(in);
+	/* Room for more: the next in line starts too. */
+	if (b->running < budget_max(b) &&
+	    (next = TAILQ_FIRST(budget_queue(b))) != NULL)
+		http_request_wakeup(next->req);
+	http_request_sleep(req);
+	return (IS_PENDING);
 }
 
 int
@@ -69,12 +209,15 @@ is_task_poll(struct http_request *req, struct is_ctx *c)
 	char			 buf[IS_TASK_OUT_MAX];
 	u_int32_t		 n;
 
+	if (t->queued)
+		return (queued_poll(req, t));
 	if (!t->created || t->state != IS_PENDING)
 		return (t->created ? t->state : IS_FAILED);
 	if (kore_task_state(&t->task) != KORE_TASK_STATE_FINISHED) {
 		http_request_sleep(req);
 		return (IS_PENDING);
 	}
+	budget_done(t);
 	if (kore_task_result(&t->task) != KORE_RESULT_OK) {
 		kore_task_destroy(&t->task);
 		t->state = IS_FAILED;
@@ -99,10 +242,17 @@ is_task_poll(struct http_request *req, struct is_ctx *c)
 int
 is_task_wait(struct http_request *req, struct is_ctx *c, const char **out)
 {
+	struct task_call	*t;
+
 	if (is_task_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
 	if ((*out = is_task_output(c)) == NULL) {
-		is_reply_problem(req, "internal", NULL);
+		t = is_ctx_part_find(c, &task_part);
+		if (t != NULL && t->busy)
+			is_reply_problem(req, "service-unavailable",
+			    "too many requests of this kind at once: try again");
+		else
+			is_reply_problem(req, "internal", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
 	return (0);

@@ -12,10 +12,31 @@
 
 #define IS_TASK_OUT_MAX		4096
 
+/*
+ * A share of the worker's task threads for one kind of task (scrypt): at
+ * most max_running of them run at once (0: all threads but one, so other
+ * tasks, e.g. calls to WeChat, always find one); up to max_waiting more
+ * wait their turn, in order; beyond that the request is refused with 503.
+ */
+struct is_task_budget {
+	const char	*name;
+	int		 max_running;
+	int		 max_waiting;
+	/* Kept by task.c. */
+	int		 running;
+	int		 waiting;
+	unsigned long	 refused;
+	void		*queue;
+};
+
 /* Runs fn in a task thread; it reads in from its channel first. */
 void		 is_task_begin(struct http_request *, struct is_ctx *,
 		    int (*fn)(struct kore_task *), const void *in,
 		    u_int32_t len);
+/* The same within a budget (NULL: none). */
+void		 is_task_begin_within(struct http_request *, struct is_ctx *,
+		    struct is_task_budget *, int (*fn)(struct kore_task *),
+		    const void *in, u_int32_t len);
 /* IS_PENDING (return KORE_RESULT_RETRY), IS_DONE or IS_FAILED. */
 int		 is_task_poll(struct http_request *, struct is_ctx *);
 /* The task's answer (NUL-terminated), once IS_DONE. */

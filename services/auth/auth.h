@@ -23,6 +23,8 @@ struct auth_conf {
 	long			 code_ttl;
 	long			 code_cooldown;
 	long			 code_max_attempts;
+	long			 code_daily_attempts;
+	long			 code_daily_per_recipient;
 	const char		*token_secret;	/* HMAC key: refresh tokens, codes */
 	const char		*wechat_api_base;
 	const char		*wechat_appid;

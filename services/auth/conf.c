@@ -22,6 +22,9 @@ auth_conf_load(struct auth_conf *c)
 	c->code_ttl = is_config_int("auth.code_ttl", 600);
 	c->code_cooldown = is_config_int("auth.code_cooldown", 60);
 	c->code_max_attempts = is_config_int("auth.code_max_attempts", 5);
+	c->code_daily_attempts = is_config_int("auth.code_daily_attempts", 10);
+	c->code_daily_per_recipient = is_config_int(
+	    "auth.code_daily_per_recipient", 5);
 	c->token_secret = is_config_get("auth.token_secret", NULL);
 	c->wechat_api_base = is_config_get("wechat.api_base",
 	    "https://api.weixin.qq.com");

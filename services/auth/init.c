@@ -49,6 +49,11 @@ auth_service_init(void)
 		is_log("error", NULL, "auth.reauth_seconds: 30 to 3600");
 		return (-1);
 	}
+	auth_scrypt_budget.max_waiting = (int)is_config_int(
+	    "auth.scrypt_queue_max", 64);
+	if (kore_task_threads < 2)
+		is_log("warn", NULL, "auth: task_threads < 2: password hashing "
+		    "and calls to WeChat share one thread");
 	/* Expired WeChat tickets and callback nonces are forgotten. */
 	is_periodic_add("housekeeping", "SELECT auth.housekeeping()", 60);
 	random = is_random_token(24);

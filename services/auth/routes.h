@@ -15,6 +15,7 @@
 #define AUTH_PREFIX	"/api/v1/auth/"
 
 extern char	*auth_dummy_hash;
+extern struct is_task_budget	auth_scrypt_budget;
 
 extern const struct is_endpoint	auth_session_endpoints[];
 extern const struct is_endpoint	auth_code_endpoints[];

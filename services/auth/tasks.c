@@ -1,7 +1,10 @@
 /*
  * scrypt is deliberately slow (tens of ms): it runs in Kore task threads so
  * a login never stalls the worker's other requests. Input arrives on the
- * task channel as NUL-separated fields; the answer is written back.
+ * task channel as NUL-separated fields; the answer is written back. It runs
+ * within a budget: a flood of password requests queues (then is refused)
+ * and never takes the thread the mini-program login's call to WeChat, on
+ * which check-in depends, needs.
  */
 #include <sys/resource.h>
 
@@ -18,6 +21,10 @@
 
 static int	auth_task_verify(struct kore_task *);
 static int	auth_task_hash(struct kore_task *);
+
+/* All task threads but one; the waiting line is auth.scrypt_queue_max. */
+struct is_task_budget	auth_scrypt_budget = { "scrypt", 0, 64, 0, 0, 0,
+			    NULL };
 
 /*
  * Hashing threads run at a lower priority than the event loop, so a burst
@@ -96,7 +103,8 @@ auth_begin_verify(struct http_request *req, struct is_ctx *c,
 	memcpy(buf, password, a);
 	buf[a] = '\0';
 	memcpy(buf + a + 1, hash, b);
-	is_task_begin(req, c, auth_task_verify, buf, (u_int32_t)(a + b + 1));
+	is_task_begin_within(req, c, &auth_scrypt_budget, auth_task_verify, buf,
+	    (u_int32_t)(a + b + 1));
 	OPENSSL_cleanse(buf, sizeof(buf));
 }
 
@@ -104,6 +112,6 @@ void
 auth_begin_hash(struct http_request *req, struct is_ctx *c,
     const char *password)
 {
-	is_task_begin(req, c, auth_task_hash, password,
-	    (u_int32_t)strlen(password));
+	is_task_begin_within(req, c, &auth_scrypt_budget, auth_task_hash,
+	    password, (u_int32_t)strlen(password));
 }

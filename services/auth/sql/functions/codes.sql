@@ -2,11 +2,14 @@
 -- recovery (p_login set; destination is the verified address on file and
 -- unknown accounts are silently ignored). The message text, with the code,
 -- goes to the outbox marked sensitive. A binding code binds only while
--- p_session, the session it was asked from, lives.
+-- p_session, the session it was asked from, lives. One address or number
+-- gets at most p_per_recipient codes a day, whichever account asks (no
+-- flooding a victim by binding their number from many accounts).
 CREATE OR REPLACE FUNCTION auth.code_issue(p_account uuid, p_login text, p_purpose text,
     p_target text, p_hash text, p_ttl integer, p_cooldown integer,
     p_max_attempts integer, p_subject text, p_body text,
-    p_request_id text, p_client text, p_session uuid) RETURNS jsonb
+    p_request_id text, p_client text, p_session uuid,
+    p_per_recipient integer) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_acc		auth.accounts;
@@ -51,6 +54,15 @@ BEGIN
 		    ceil(extract(epoch FROM v_last +
 		    make_interval(secs => p_cooldown) - now()))) END;
 	END IF;
+	IF (SELECT count(*) FROM auth.verification_codes
+	    WHERE lower(target) = lower(v_target)
+	    AND created_at > now() - interval '1 day') >= p_per_recipient THEN
+		PERFORM auth.audit(coalesce(p_account, v_acc.id),
+		    'code.recipient_capped', v_acc.id, jsonb_build_object(
+		    'purpose', p_purpose), p_request_id, p_client);
+		RETURN CASE WHEN p_account IS NULL THEN '{}'::jsonb
+		    ELSE auth.err('recipient-limit') END;
+	END IF;
 	-- A new code replaces any earlier one for the same purpose.
 	UPDATE auth.verification_codes SET consumed_at = now()
 	WHERE account_id = v_acc.id AND purpose = p_purpose
@@ -72,7 +84,10 @@ END $$;
 
 -- Takes one attempt at the live code: returns its hash for the caller to
 -- compare in constant time. The attempt counts even if the caller dies.
-CREATE OR REPLACE FUNCTION auth.code_attempt(p_login text, p_purpose text)
+-- Attempts are also capped per account over 24 h across codes: asking for
+-- a new code every minute does not buy new guesses.
+CREATE OR REPLACE FUNCTION auth.code_attempt(p_login text, p_purpose text,
+    p_daily_max integer)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	v_code	auth.verification_codes;
@@ -82,7 +97,10 @@ BEGIN
 	WHERE lower(a.login) = lower(p_login) AND c.purpose = p_purpose
 	    AND c.consumed_at IS NULL AND c.expires_at > now()
 	ORDER BY c.created_at DESC LIMIT 1 FOR UPDATE OF c;
-	IF NOT FOUND OR v_code.attempts >= v_code.max_attempts THEN
+	IF NOT FOUND OR v_code.attempts >= v_code.max_attempts
+	    OR (SELECT sum(attempts) FROM auth.verification_codes
+		WHERE account_id = v_code.account_id
+		AND created_at > now() - interval '1 day') >= p_daily_max THEN
 		RETURN auth.err('code-invalid');
 	END IF;
 	UPDATE auth.verification_codes SET attempts = attempts + 1
