@@ -24,6 +24,9 @@ struct auth_conf {
 	long			 code_cooldown;
 	long			 code_max_attempts;
 	long			 code_daily_attempts;
+	long			 lockout_slow_after;
+	long			 lockout_slow_seconds;
+	long			 address_failures_max;
 	long			 code_daily_per_recipient;
 	const char		*token_secret;	/* HMAC key: refresh tokens, codes */
 	const char		*wechat_api_base;
@@ -48,15 +51,19 @@ enum auth_pw_verdict {
 	AUTH_PW_NEEDS_MIX,
 	AUTH_PW_IS_INITIAL,
 	AUTH_PW_CONTAINS_ID,
+	AUTH_PW_COMMON,
 };
 
 enum auth_pw_verdict	 auth_password_check(const char *password,
 			    const char *login, const char *initial,
 			    long min_length);
 const char		*auth_password_reason(enum auth_pw_verdict);
+/* 1 when password, lowercased, is among the most common ones. */
+int			 auth_password_common(const char *password);
 int			 auth_code_hash(const char *secret, const char *purpose,
 			    const char *login, const char *code, char out[65]);
-int			 auth_token_hash(const char *secret, const char *token,
+int			 auth_token_hash(const char *secret, const char *kind,
+			    const char *token,
 			    char out[65]);
 int			 auth_student_email(const char *login,
 			    const char *domain, char *out, size_t len);

@@ -8,8 +8,12 @@ void
 auth_conf_load(struct auth_conf *c)
 {
 	c->refresh_ttl = is_config_int("auth.refresh_ttl", 1209600);
-	c->lockout_failures = is_config_int("auth.lockout_failures", 5);
+	c->lockout_failures = is_config_int("auth.lockout_failures", 10);
 	c->lockout_seconds = is_config_int("auth.lockout_seconds", 900);
+	c->lockout_slow_after = is_config_int("auth.lockout_slow_after", 3);
+	c->lockout_slow_seconds = is_config_int("auth.lockout_slow_seconds", 1);
+	c->address_failures_max = is_config_int("auth.address_failures_max",
+	    50);
 	c->initial_password = is_config_get("auth.initial_password",
 	    "Welcome@HIT2026");
 	c->password_min_length = is_config_int("auth.password_min_length", 8);

@@ -1,6 +1,7 @@
 /*
  * Rules of the auth service that need no I/O: the password policy of
- * MISSION.md (length, not the initial password, not the student ID), how
+ * MISSION.md (length, not the initial password, not the student ID, not
+ * one of the most common passwords: common-passwords.txt), how
  * codes and refresh tokens are hashed, the default student address, and
  * WeChat's callback signature.
  */
@@ -17,7 +18,33 @@
 
 #define PASSWORD_MAX	128
 
+/* common_passwords.c, generated from common-passwords.txt (sorted). */
+extern const char *const	auth_common_passwords[];
+extern const size_t		auth_common_passwords_n;
+
 static int	contains_ci(const char *, const char *);
+static int	compare_word(const void *, const void *);
+
+static int
+compare_word(const void *key, const void *item)
+{
+	return (strcmp(key, *(const char *const *)item));
+}
+
+int
+auth_password_common(const char *pw)
+{
+	char	lower[PASSWORD_MAX + 1];
+	size_t	i;
+
+	for (i = 0; pw[i] != '\0' && i < PASSWORD_MAX; i++)
+		lower[i] = (char)tolower((unsigned char)pw[i]);
+	if (pw[i] != '\0')
+		return (0);
+	lower[i] = '\0';
+	return (bsearch(lower, auth_common_passwords, auth_common_passwords_n,
+	    sizeof(auth_common_passwords[0]), compare_word) != NULL);
+}
 
 static int
 contains_ci(const char *hay, const char *needle)
@@ -63,6 +90,8 @@ auth_password_check(const char *pw, const char *login, const char *initial,
 		return (AUTH_PW_IS_INITIAL);
 	if (login != NULL && contains_ci(pw, login))
 		return (AUTH_PW_CONTAINS_ID);
+	if (auth_password_common(pw))
+		return (AUTH_PW_COMMON);
 	return (AUTH_PW_OK);
 }
 
@@ -82,6 +111,9 @@ auth_password_reason(enum auth_pw_verdict v)
 		return ("the password must differ from the initial password");
 	case AUTH_PW_CONTAINS_ID:
 		return ("the password must not contain your account ID");
+	case AUTH_PW_COMMON:
+		return ("the password is one of the most common ones: "
+		    "choose another");
 	}
 	return ("invalid password");
 }
@@ -104,13 +136,16 @@ auth_code_hash(const char *secret, const char *purpose, const char *login,
 	return (is_hmac_hex(secret, msg, out));
 }
 
+/* A token kept as its HMAC, by kind ("refresh", "device"): a database
+ * leak gives no usable token. */
 int
-auth_token_hash(const char *secret, const char *token, char out[65])
+auth_token_hash(const char *secret, const char *kind, const char *token,
+    char out[65])
 {
 	char	msg[256];
 	int	n;
 
-	n = snprintf(msg, sizeof(msg), "refresh:%s", token);
+	n = snprintf(msg, sizeof(msg), "%s:%s", kind, token);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return (-1);
 	return (is_hmac_hex(secret, msg, out));

@@ -1,7 +1,8 @@
 /*
  * Administration: student import from CSV (per-row report, idempotent
- * re-import) and staff accounts with roles and scopes. Admin role only.
- * Both hash the initial password in a task first, then make one query.
+ * re-import) and staff accounts with roles and scopes, admin role only:
+ * both hash the initial password in a task first, then make one query.
+ * And failed-login locks, which the International Office sees and clears.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "iscommon/csvimport.h"
 
 static const char *const	admin_only[] = { "admin", NULL };
+/* Who helps a locked-out student: the International Office and admins. */
+static const char *const	lock_keepers[] = { "admin", "io", NULL };
 static const char *const	staff_roles[] = { "teacher", "counsellor",
 				    "secretary", "io", "finance", "leader",
 				    "admin", NULL };
@@ -22,6 +25,12 @@ static const struct is_field	staff_spec[] = {
 	{ "school", IS_F_STRING, 0, 1, 80, NULL, NULL },
 	{ "roles", IS_F_ARRAY, 1, 1, 7, NULL, NULL },
 	{ "students", IS_F_ARRAY, 0, 0, 2000, NULL, NULL },
+	IS_FIELDS_END
+};
+
+static const struct is_field	clear_spec[] = {
+	{ "account", IS_F_STRING, 0, 1, 64, NULL, NULL },
+	{ "address", IS_F_STRING, 0, 1, 45, "^[0-9a-fA-F.:]+$", NULL },
 	IS_FIELDS_END
 };
 
@@ -110,6 +119,19 @@ staff_check(struct http_request *req, struct is_ctx *c)
 	return (0);
 }
 
+/* An account or an address to clear, at least one. */
+static int
+clear_check(struct http_request *req, struct is_ctx *c)
+{
+	if (cJSON_GetObjectItem(c->body, "account") == NULL &&
+	    cJSON_GetObjectItem(c->body, "address") == NULL) {
+		is_reply_problem(req, "validation",
+		    "account or address: one is required");
+		return (-1);
+	}
+	return (0);
+}
+
 static const struct admin_write	import_write = {
 	"SELECT auth.import_students($1::jsonb, $2, $3::uuid, $4, $5)",
 	is_csv_rows_json, is_csv_reply
@@ -136,5 +158,14 @@ const struct is_endpoint	auth_admin_endpoints[] = {
 	{ .name = "staff_upsert", .route = AUTH_PREFIX "admin/staff",
 	  .method = HTTP_METHOD_POST, .roles = admin_only, .body = staff_spec,
 	  .check = staff_check, .guard = &auth_session_live, IS_STATES(admin_states), .data = &staff_write },
+	{ .name = "locks", .route = AUTH_PREFIX "admin/locks",
+	  .method = HTTP_METHOD_GET, .roles = lock_keepers,
+	  .guard = &auth_session_live, .sql = "SELECT auth.locks_list()" },
+	{ .name = "locks_clear", .route = AUTH_PREFIX "admin/locks/clear",
+	  .method = HTTP_METHOD_POST, .roles = lock_keepers, .body = clear_spec,
+	  .check = clear_check, .guard = &auth_session_live,
+	  .sql = "SELECT auth.locks_clear($1::uuid, $2, $3, $4, $5)",
+	  .args = { IS_ARG_CALLER, IS_ARG_FIELD("account"),
+	      IS_ARG_FIELD("address"), IS_ARG_REQUEST_ID, IS_ARG_CLIENT } },
 	IS_ENDPOINTS_END
 };

@@ -20,6 +20,8 @@
 static const struct is_field	login_spec[] = {
 	{ "account", IS_F_STRING, 1, 1, 64, NULL, NULL },
 	{ "password", IS_F_STRING, 1, 1, 256, NULL, NULL },
+	/* From an earlier login of this browser (the "known" lane). */
+	{ "device_token", IS_F_STRING, 0, 20, 64, "^[A-Za-z0-9_-]+$", NULL },
 	IS_FIELDS_END
 };
 
@@ -40,10 +42,10 @@ static const struct is_field	password_spec[] = {
 };
 
 static const char *const	sql_login_lookup =
-    "SELECT auth.login_lookup($1)";
+    "SELECT auth.login_lookup($1, $2, $3, $4::int, $5::int)";
 static const char *const	sql_login_finish =
-    "SELECT auth.login_finish($1, $2, $3, $4, $5, $6, NULL, $7::int, "
-    "$8::int, $9::int, $10)";
+    "SELECT auth.login_finish($1, $2::uuid, $3::bool, $4, $5, $6, $7, $8, "
+    "$9, $10, $11::int[], $12::int, $13)";
 static const char *const	sql_refresh =
     "SELECT auth.refresh($1, $2, $3::int, $4, $5)";
 static const char *const	sql_me = "SELECT auth.me($1, $2)";
@@ -81,8 +83,18 @@ reauth_seconds_arg(struct http_request *req, struct is_ctx *c,
 /* What a login or /me carries between steps. */
 struct session_flow {
 	char			 account_id[40];	/* "" when unknown */
+	char			 lane[16];		/* login lane */
+	char			 device_hash[65];	/* "" when none */
 	struct is_gen_stamp	 stamp;			/* /me */
 };
+
+/* A device token a login issues (the browser keeps it for next time). */
+struct device {
+	const char	*token;		/* kept */
+};
+
+static const struct is_part	device_part = { "device",
+				    sizeof(struct device), NULL };
 
 static const struct is_part	flow_part = { "session",
 				    sizeof(struct session_flow), NULL };
@@ -103,7 +115,7 @@ auth_new_refresh(struct is_ctx *c, char hash[65])
 
 	if ((t = is_random_token(32)) == NULL)
 		return (-1);
-	if (auth_token_hash(auth_conf.token_secret, t, hash) == -1) {
+	if (auth_token_hash(auth_conf.token_secret, "refresh", t, hash) == -1) {
 		free(t);
 		return (-1);
 	}
@@ -129,9 +141,11 @@ int
 auth_reply_tokens(struct http_request *req, struct is_ctx *c, int status)
 {
 	struct refresh		*r = is_ctx_part_find(c, &refresh_part);
+	struct device		*dev = is_ctx_part_find(c, &device_part);
 	struct is_claims	 claims;
 	cJSON			*doc, *out;
 	char			*access;
+	int			 issued;
 
 	if ((doc = is_db_result(req, c)) == NULL)
 		return (KORE_RESULT_OK);
@@ -139,6 +153,7 @@ auth_reply_tokens(struct http_request *req, struct is_ctx *c, int status)
 		cJSON_Delete(doc);
 		return (is_reply_problem(req, "internal", NULL));
 	}
+	issued = is_json_bool(doc, "device_token_issued", 0);
 	cJSON_Delete(doc);
 	if ((access = is_jwt_sign(&is_keys, &claims, time(NULL))) == NULL)
 		return (is_reply_problem(req, "internal", NULL));
@@ -150,6 +165,8 @@ auth_reply_tokens(struct http_request *req, struct is_ctx *c, int status)
 		cJSON_AddStringToObject(out, "refresh_token", r->token);
 	cJSON_AddBoolToObject(out, "must_change_password",
 	    claims.must_change_password);
+	if (dev != NULL && dev->token != NULL && issued)
+		cJSON_AddStringToObject(out, "device_token", dev->token);
 	free(access);
 	return (is_reply_obj(req, status, out));
 }
@@ -165,19 +182,26 @@ auth_state_tokens(struct http_request *req)
 	return (HTTP_STATE_COMPLETE);
 }
 
-/* Answers 429 when the looked-up account's login is locked (doc's
- * locked_for); 1 when it has. */
+/* Answers 429 with Retry-After when the doc says to wait: "locked_for"
+ * seconds (proving the password in a session), or "wait" seconds, locked
+ * or slowed down (a login); 1 when it has. */
 static int
 reply_if_locked(struct http_request *req, const cJSON *doc)
 {
 	char	retry[32];
-	long	locked_for;
+	long	wait;
+	int	locked;
 
-	if ((locked_for = is_json_int(doc, "locked_for", 0)) <= 0)
+	wait = is_json_int(doc, "locked_for", 0);
+	locked = wait > 0 || is_json_bool(doc, "locked", 0);
+	if (wait <= 0)
+		wait = is_json_int(doc, "wait", 0);
+	if (wait <= 0)
 		return (0);
-	snprintf(retry, sizeof(retry), "%ld", locked_for);
+	snprintf(retry, sizeof(retry), "%ld", wait);
 	http_response_header(req, "retry-after", retry);
-	is_reply_problem(req, "account-locked", NULL);
+	is_reply_problem(req, locked ? "account-locked" : "login-slow-down",
+	    NULL);
 	return (1);
 }
 
@@ -226,10 +250,21 @@ enum { LOGIN_LOOKUP, LOGIN_VERIFY, LOGIN_FINISH, LOGIN_TOKENS };
 static int
 login_lookup(struct http_request *req)
 {
-	struct is_ctx	*c = is_ctx_get(req);
+	struct is_ctx		*c = is_ctx_get(req);
+	struct session_flow	*f = is_ctx_part(c, &flow_part);
+	const char		*dev = is_json_str(c->body, "device_token");
 
-	is_db_begin(req, c, sql_login_lookup, 1, (const char *[]){
-	    is_json_str(c->body, "account") });
+	if (dev != NULL && auth_token_hash(auth_conf.token_secret, "device",
+	    dev, f->device_hash) == -1) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	is_db_begin(req, c, sql_login_lookup, 5, (const char *[]){
+	    is_json_str(c->body, "account"),
+	    f->device_hash[0] != '\0' ? f->device_hash : NULL,
+	    is_client_address(req),
+	    is_ctx_keep_num(c, auth_conf.lockout_slow_after),
+	    is_ctx_keep_num(c, auth_conf.lockout_slow_seconds) });
 	req->fsm_state = LOGIN_VERIFY;
 	return (HTTP_STATE_CONTINUE);
 }
@@ -254,6 +289,9 @@ login_verify(struct http_request *req)
 	account_id = is_json_str(doc, "account_id");
 	snprintf(f->account_id, sizeof(f->account_id), "%s",
 	    account_id != NULL ? account_id : "");
+	snprintf(f->lane, sizeof(f->lane), "%s",
+	    is_json_str(doc, "lane") != NULL ? is_json_str(doc, "lane") :
+	    "unknown");
 	auth_begin_verify(req, c, is_json_str(c->body, "password"),
 	    hash != NULL ? hash : auth_dummy_hash);
 	cJSON_Delete(doc);
@@ -266,25 +304,39 @@ login_finish(struct http_request *req)
 {
 	struct is_ctx		*c = is_ctx_get(req);
 	struct session_flow	*f = is_ctx_part(c, &flow_part);
+	struct device		*dev = is_ctx_part(c, &device_part);
 	const char		*ua, *out;
-	char			 rhash[65];
+	char			 rhash[65], dhash[65], limits[96], *t;
 	int			 ok, rc;
 
 	if ((rc = is_task_wait(req, c, &out)) != 0)
 		return (rc);
-	if (auth_new_refresh(c, rhash) == -1) {
+	/* A browser not known yet gets a device token for next time. */
+	if (auth_new_refresh(c, rhash) == -1 ||
+	    (t = is_random_token(32)) == NULL) {
+		is_reply_problem(req, "internal", NULL);
+		return (HTTP_STATE_COMPLETE);
+	}
+	dev->token = is_ctx_keep(c, t);
+	free(t);
+	if (auth_token_hash(auth_conf.token_secret, "device", dev->token,
+	    dhash) == -1) {
 		is_reply_problem(req, "internal", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
 	if (!http_request_header(req, "user-agent", &ua))
 		ua = "";
 	ok = out[0] == '1' && f->account_id[0] != '\0';
-	is_db_begin(req, c, sql_login_finish, 10, (const char *[]){
+	snprintf(limits, sizeof(limits), "{%ld,%ld,%ld,%ld,%ld}",
+	    auth_conf.lockout_failures, auth_conf.lockout_seconds,
+	    auth_conf.lockout_slow_after, auth_conf.lockout_slow_seconds,
+	    auth_conf.address_failures_max);
+	is_db_begin(req, c, sql_login_finish, 13, (const char *[]){
 	    is_json_str(c->body, "account"),
 	    f->account_id[0] != '\0' ? f->account_id : NULL, ok ? "t" : "f",
-	    rhash, is_client_type(req), ua,
-	    is_ctx_keep_num(c, auth_conf.lockout_failures),
-	    is_ctx_keep_num(c, auth_conf.lockout_seconds),
+	    rhash, is_client_type(req), ua, f->lane, is_client_address(req),
+	    f->device_hash[0] != '\0' ? f->device_hash : NULL, dhash,
+	    is_ctx_keep(c, limits),
 	    is_ctx_keep_num(c, auth_conf.refresh_ttl), c->request_id });
 	req->fsm_state = LOGIN_TOKENS;
 	return (HTTP_STATE_CONTINUE);
@@ -302,7 +354,7 @@ refresh_start(struct http_request *req)
 	struct is_ctx	*c = is_ctx_get(req);
 	char		 old[65], fresh[65];
 
-	if (auth_token_hash(auth_conf.token_secret,
+	if (auth_token_hash(auth_conf.token_secret, "refresh",
 	    is_json_str(c->body, "refresh_token"), old) == -1 ||
 	    auth_new_refresh(c, fresh) == -1) {
 		is_reply_problem(req, "internal", NULL);

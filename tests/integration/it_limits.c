@@ -2,8 +2,11 @@
  * Limits that keep one caller from hurting others, through nginx on the
  * real stack: code guesses per account per day (a new code buys none),
  * codes per recipient per day (no flooding a victim), nginx's limits on
- * the code-checking and WeChat routes, and the task budget that keeps a
- * flood of password checks from starving the mini-program login.
+ * the code-checking and WeChat routes, the task budget that keeps a flood
+ * of password checks from starving the mini-program login, and a lockout
+ * an attacker cannot turn against the owner (lanes, known devices, address
+ * blocks against spraying, staff who see and clear locks, common
+ * passwords refused). Attackers come from other loopback addresses.
  */
 #include <pthread.h>
 
@@ -194,6 +197,8 @@ test_password_flood_leaves_wechat_a_thread(void **state)
 	memset(&mp, 0, sizeof(mp));
 	tok = it_new_student(id, sizeof(id), PASSWORD);
 	t = it_mp_token(tok, mp.user, sizeof(mp.user));
+	/* The flood's failures count against its own address. */
+	it_set_source("127.0.0.8");
 	assert_non_null(t);
 	free(t);
 	for (i = 0; i < FLOOD; i++) {
@@ -222,9 +227,168 @@ test_password_flood_leaves_wechat_a_thread(void **state)
 	}
 	/* The budget refused some (the test stack queues 4 per worker). */
 	assert_true(busy > 0);
+	it_set_source(NULL);
 	it_free(&mp.resp);
 	free(tok);
 	(void)refused;
+}
+
+/* A login; its answer in r (the caller frees it). */
+static void
+login(const char *account, const char *password, const char *device,
+    struct it_resp *r)
+{
+	char	json[384];
+
+	snprintf(json, sizeof(json), "{\"account\":\"%s\",\"password\":"
+	    "\"%s\"%s%s%s}", account, password, device ? ",\"device_token\":"
+	    "\"" : "", device ? device : "", device ? "\"" : "");
+	it_post("/api/v1/auth/login", NULL, json, r);
+}
+
+static void
+test_attacker_cannot_lock_out_a_known_device(void **state)
+{
+	struct it_resp	 r;
+	char		 id[16], device[80], path[128], *tok, *io, *v;
+
+	(void)state;
+	tok = it_new_student(id, sizeof(id), PASSWORD);
+	free(tok);
+	/* The owner's browser logs in and is given a device token. */
+	login(id, PASSWORD, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(it_str(&r, "device_token"));
+	snprintf(device, sizeof(device), "%s", it_str(&r, "device_token"));
+	it_free(&r);
+	login(id, PASSWORD, device, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(it_str(&r, "device_token"));	/* known already */
+	it_free(&r);
+	/* Only its HMAC is kept. */
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.known_devices "
+	    "WHERE token_hash = $1", device), 0);
+
+	/* An attacker elsewhere: slowed down, then locked. */
+	it_set_source("127.0.0.3");
+	assert_true(it_fail_login_until_locked(id) >= 1);
+	login(id, PASSWORD, NULL, &r);
+	it_assert_problem(&r, 429, "account-locked");
+	it_free(&r);
+	login(id, PASSWORD, "made-up-device-token-123456", &r);
+	it_assert_problem(&r, 429, "account-locked");
+	it_free(&r);
+	/* The owner's known browser still gets in; a wrong password from
+	 * it does not count against the locked lane. */
+	it_set_source(NULL);
+	login(id, PASSWORD, device, &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+
+	/* The International Office sees the lock and clears it. */
+	io = it_login("IO0001", it_demo_password(), NULL);
+	assert_non_null(io);
+	it_get("/api/v1/auth/admin/locks", io, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, id));
+	assert_non_null(strstr(r.body, "\"unknown\""));
+	it_free(&r);
+	tok = it_login(id, PASSWORD, NULL);
+	assert_null(tok);
+	it_post("/api/v1/auth/admin/locks/clear", io, "{}", &r);
+	it_assert_problem(&r, 422, "validation");
+	it_free(&r);
+	snprintf(path, sizeof(path), "{\"account\":\"%s\"}", id);
+	it_post("/api/v1/auth/admin/locks/clear", io, path, &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+	tok = it_login(id, PASSWORD, NULL);
+	assert_non_null(tok);
+	/* A student cannot see or clear locks. */
+	it_get("/api/v1/auth/admin/locks", tok, &r);
+	it_assert_problem(&r, 403, "forbidden");
+	it_free(&r);
+	it_post("/api/v1/auth/admin/locks/clear", tok, path, &r);
+	it_assert_problem(&r, 403, "forbidden");
+	it_free(&r);
+	v = it_sql_text("SELECT a.action FROM auth.audit_log a JOIN "
+	    "auth.accounts u ON u.id = a.target_id WHERE u.login = $1 AND "
+	    "a.action = 'login.lock_cleared'", id);
+	assert_non_null(v);
+	free(v);
+	free(tok);
+	free(io);
+}
+
+#define SPRAYER	"127.0.0.9"
+
+static void
+test_password_spraying_blocks_the_address(void **state)
+{
+	struct it_resp	 r;
+	char		 id[16], other[32], *tok, *io;
+	int		 i;
+
+	(void)state;
+	tok = it_new_student(id, sizeof(id), PASSWORD);
+	free(tok);
+	/* One guess at each of many accounts: no account's lane fills. */
+	it_set_source(SPRAYER);
+	for (i = 0; i < 30; i++) {
+		snprintf(other, sizeof(other), "SPRAY%05d", i);
+		login(other, "Summer2026", NULL, &r);
+		it_assert_problem(&r, 401, "invalid-credentials");
+		it_free(&r);
+	}
+	/* The address is blocked now, even for a right password. */
+	login(id, PASSWORD, NULL, &r);
+	it_assert_problem(&r, 429, "login-slow-down");
+	assert_true(atoi(r.retry_after) > 0);
+	it_free(&r);
+	it_set_source(NULL);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.audit_log "
+	    "WHERE action = 'login.address_blocked' AND details->>'address' = "
+	    "$1 AND (details->>'accounts')::int = 30", SPRAYER), 1);
+	/* Elsewhere the account is fine. */
+	tok = it_login(id, PASSWORD, NULL);
+	assert_non_null(tok);
+	free(tok);
+	/* Staff see the address and lift the block. */
+	io = it_login("IO0001", it_demo_password(), NULL);
+	it_get("/api/v1/auth/admin/locks", io, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, SPRAYER));
+	it_free(&r);
+	it_post("/api/v1/auth/admin/locks/clear", io,
+	    "{\"address\":\"" SPRAYER "\"}", &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+	it_set_source(SPRAYER);
+	tok = it_login(id, PASSWORD, NULL);
+	assert_non_null(tok);
+	free(tok);
+	it_set_source(NULL);
+	free(io);
+}
+
+static void
+test_common_passwords_are_refused(void **state)
+{
+	struct it_resp	 r;
+	char		 id[16], *tok;
+
+	(void)state;
+	tok = it_new_student(id, sizeof(id), PASSWORD);
+	it_post("/api/v1/auth/me/password", tok, "{\"current_password\":\""
+	    PASSWORD "\",\"new_password\":\"Password123\"}", &r);
+	it_assert_problem(&r, 422, "weak-password");
+	assert_non_null(strstr(r.body, "most common"));
+	it_free(&r);
+	it_post("/api/v1/auth/me/password", tok, "{\"current_password\":\""
+	    PASSWORD "\",\"new_password\":\"1qaz2WSX\"}", &r);
+	it_assert_problem(&r, 422, "weak-password");
+	it_free(&r);
+	free(tok);
 }
 
 int
@@ -235,6 +399,9 @@ main(void)
 		cmocka_unit_test(test_codes_per_recipient_are_capped),
 		cmocka_unit_test(test_code_and_wechat_routes_are_rate_limited),
 		cmocka_unit_test(test_password_flood_leaves_wechat_a_thread),
+		cmocka_unit_test(test_attacker_cannot_lock_out_a_known_device),
+		cmocka_unit_test(test_password_spraying_blocks_the_address),
+		cmocka_unit_test(test_common_passwords_are_refused),
 	};
 
 	it_init();

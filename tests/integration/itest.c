@@ -81,6 +81,48 @@ struct it_call {
 	struct it_resp		*resp;
 };
 
+/*
+ * Fails logins of account (wrong password) until its lane locks: 401s,
+ * and 429 login-slow-down answers waited out (Retry-After). Returns how
+ * many slow-downs it met; fails the test if no lock comes.
+ */
+int
+it_fail_login_until_locked(const char *account)
+{
+	struct it_resp	r;
+	char		json[256];
+	int		i, slowed = 0, locked = 0;
+
+	snprintf(json, sizeof(json), "{\"account\":\"%s\",\"password\":"
+	    "\"wrong-pass-1\"}", account);
+	for (i = 0; i < 40 && !locked; i++) {
+		it_post("/api/v1/auth/login", NULL, json, &r);
+		if (r.status == 429 && strcmp(it_str(&r, "code"),
+		    "login-slow-down") == 0) {
+			slowed++;
+			assert_true(atoi(r.retry_after) > 0);
+			usleep((useconds_t)atoi(r.retry_after) * 1000000);
+		} else if (r.status == 429) {
+			it_assert_problem(&r, 429, "account-locked");
+			locked = 1;
+		} else
+			it_assert_problem(&r, 401, "invalid-credentials");
+		it_free(&r);
+	}
+	assert_true(locked);
+	return (slowed);
+}
+
+/* The loopback address requests come from ("": the system's choice). */
+static char	source_address[64];
+
+void
+it_set_source(const char *address)
+{
+	snprintf(source_address, sizeof(source_address), "%s",
+	    address != NULL ? address : "");
+}
+
 static void
 call_setup(struct it_call *call, const char *method, const char *path,
     const char *token, const char *ctype, const char *body, size_t len,
@@ -106,6 +148,8 @@ call_setup(struct it_call *call, const char *method, const char *path,
 	}
 	call->hdrs = curl_slist_append(call->hdrs, "Expect:");
 	curl_easy_setopt(call->curl, CURLOPT_URL, url);
+	if (source_address[0] != '\0')
+		curl_easy_setopt(call->curl, CURLOPT_INTERFACE, source_address);
 	/* A browser would send one; sessions and login requests show it. */
 	curl_easy_setopt(call->curl, CURLOPT_USERAGENT, "is-itest (libcurl)");
 	curl_easy_setopt(call->curl, CURLOPT_CUSTOMREQUEST, method);

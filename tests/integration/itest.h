@@ -45,6 +45,9 @@ void	 it_post_all(int n, const char *path, char *const *tokens,
 void	 it_post_all_within(int n, const char *path, char *const *tokens,
 	    char *const *bodies, struct it_resp *out, long timeout_ms);
 void	 it_free(struct it_resp *);
+/* Requests come from this loopback address (127.0.0.2...), NULL: default.
+ * nginx and the lockout count per client address. */
+void	 it_set_source(const char *address);
 const char *it_str(struct it_resp *, const char *name);
 
 /* Asserts r is problem+json with this status and code. */
@@ -53,6 +56,7 @@ void	 it_assert_problem(struct it_resp *, long status, const char *code);
 /* A fresh random ID like "Z7K3Q9XA" (letters/digits, 8). */
 void	 it_unique(char *out, size_t len, const char *prefix);
 char	*it_login(const char *account, const char *password, char **refresh);
+int	 it_fail_login_until_locked(const char *account);
 char	*it_admin_token(void);
 /* Imports one student and gives it password; returns its access token. */
 char	*it_new_student(char *id, size_t len, const char *password);

@@ -25,6 +25,15 @@ test_password_policy(void **state)
 	    "Welcome@HIT2026", 8), AUTH_PW_IS_INITIAL);
 	assert_int_equal(auth_password_check("my2023s0001pw", "2023S0001",
 	    "Welcome@HIT2026", 8), AUTH_PW_CONTAINS_ID);
+	/* The most common passwords, in any case. */
+	assert_int_equal(auth_password_check("Password123", "2023S0001",
+	    "Welcome@HIT2026", 8), AUTH_PW_COMMON);
+	assert_int_equal(auth_password_check("1QAZ2WSX", "2023S0001",
+	    "Welcome@HIT2026", 8), AUTH_PW_COMMON);
+	assert_int_equal(auth_password_check("qwerty123", NULL, NULL, 8),
+	    AUTH_PW_COMMON);
+	assert_false(auth_password_common("Good-Pass-42"));
+	assert_true(auth_password_common("abcd1234"));
 	assert_int_equal(auth_password_check("Good-Pass-42", "2023S0001",
 	    "Welcome@HIT2026", 8), AUTH_PW_OK);
 	assert_int_equal(auth_password_check("中文密码abc123", "2023S0001",
@@ -46,9 +55,11 @@ test_code_hash_binds_purpose_and_account(void **state)
 	assert_string_not_equal(a, c);
 	auth_code_hash("k", "bind-email", "2023S0002", "123456", d);
 	assert_string_not_equal(a, d);
-	auth_token_hash("k", "tok", c);
-	auth_token_hash("k2", "tok", d);
+	auth_token_hash("k", "refresh", "tok", c);
+	auth_token_hash("k2", "refresh", "tok", d);
 	assert_string_not_equal(c, d);
+	auth_token_hash("k", "device", "tok", d);
+	assert_string_not_equal(c, d);		/* kinds do not mix */
 }
 
 static void

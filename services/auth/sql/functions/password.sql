@@ -1,5 +1,6 @@
 -- The stored password of an account (for a signed-in caller to prove it
--- again), and whether its login is locked; setting a new one.
+-- again), and whether proving it is locked (the 'session' lane); setting a
+-- new one.
 CREATE OR REPLACE FUNCTION auth.password_of(p_account uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('hash', a.password_hash, 'login', a.login,
@@ -7,19 +8,19 @@ LANGUAGE sql STABLE AS $$
 		f.locked_until - now()))::int, 0))
 	FROM auth.accounts a
 	LEFT JOIN auth.login_failures f ON f.login = lower(a.login)
-	    AND f.locked_until > now()
+	    AND f.lane = 'session' AND f.locked_until > now()
 	WHERE a.id = p_account AND NOT a.disabled;
 $$;
 
--- A wrong current password from a signed-in caller counts like a failed
--- login (a stolen token cannot guess the password at leisure): the same
--- counter, the same lock.
+-- A wrong current password from a signed-in caller counts (a stolen token
+-- cannot guess the password at leisure) in the 'session' lane: it locks
+-- re-proving the password, not the owner's logins.
 CREATE OR REPLACE FUNCTION auth.password_failed(p_account uuid,
     p_max_failures integer, p_lock_seconds integer, p_request_id text,
     p_client text) RETURNS jsonb
 LANGUAGE sql AS $$
-	SELECT auth.login_finish(login, id, false, NULL, p_client, NULL, NULL,
-	    p_max_failures, p_lock_seconds, 0, p_request_id)
+	SELECT auth.login_failed(login, id, 'session', NULL, p_max_failures,
+	    p_lock_seconds, 0, p_request_id, p_client)
 	FROM auth.accounts WHERE id = p_account;
 $$;
 
