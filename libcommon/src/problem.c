@@ -24,6 +24,9 @@ static const struct is_problem_def catalogue[] = {
 	{ "wechat-login-required", 403,
 	    "Log in from the mini-program with your bound WeChat",
 	    "请使用已绑定微信的小程序登录" },
+	{ "activation-required", 403,
+	    "Your initial password has expired: ask the International Office "
+	    "for an activation", "初始密码已过期，请向国际处申请激活" },
 	{ "login-refused", 403,
 	    "The login was refused on the phone", "该登录已在手机上被拒绝" },
 	{ "wechat-not-bound", 403,
@@ -65,6 +68,8 @@ static const struct is_problem_def catalogue[] = {
 	    "密码不符合要求" },
 	{ "current-password-wrong", 422, "The current password is wrong",
 	    "当前密码错误" },
+	{ "activation-invalid", 422,
+	    "Invalid or expired activation secret", "激活码无效或已过期" },
 	{ "code-invalid", 422, "Invalid or expired verification code",
 	    "验证码错误或已过期" },
 	{ "import-invalid", 422, "The import file cannot be read",

@@ -88,7 +88,7 @@ import_students(PGconn *db, const char *path)
 {
 	cJSON		*rows, *rejected, *doc, *dbrej, *item;
 	const char	*why;
-	char		*data, *hash, *json, *res, *out;
+	char		*data, *hash, *json, *res, *out, days[24];
 	size_t		 len;
 
 	if ((data = read_all(path, &len)) == NULL) {
@@ -102,9 +102,11 @@ import_students(PGconn *db, const char *path)
 	}
 	free(data);
 	hash = is_password_hash(auth_conf.initial_password, &auth_conf.scrypt);
+	snprintf(days, sizeof(days), "%ld", auth_conf.initial_password_days);
 	json = cJSON_PrintUnformatted(rows);
 	res = call_json(db, "SELECT auth.import_students($1::jsonb, $2, NULL, "
-	    "'cli', 'cli')", 2, (const char *[]){ json, hash });
+	    "'cli', 'cli', $3::int)", 3, (const char *[]){ json, hash,
+	    days });
 	free(hash);
 	cJSON_free(json);
 	cJSON_Delete(rows);
@@ -170,7 +172,7 @@ static int
 seed_demo(PGconn *db)
 {
 	const char	*demo_pw;
-	char		*initial, *demo, *res;
+	char		*initial, *demo, *res, days[24];
 	int		 i;
 
 	/* Once, into an empty database: never again over accounts whose
@@ -188,13 +190,16 @@ seed_demo(PGconn *db)
 	initial = is_password_hash(auth_conf.initial_password,
 	    &auth_conf.scrypt);
 	demo = is_password_hash(demo_pw, &auth_conf.scrypt);
+	snprintf(days, sizeof(days), "%ld", auth_conf.initial_password_days);
 	res = call_json(db, "SELECT auth.import_students($1::jsonb, $2, NULL, "
-	    "'seed', 'cli')", 2, (const char *[]){ demo_students, initial });
+	    "'seed', 'cli', $3::int)", 3, (const char *[]){ demo_students,
+	    initial, days });
 	free(res);
 	for (i = 0; demo_staff[i] != NULL; i++) {
-		res = call_json(db, "SELECT auth.staff_upsert($1::jsonb, $2, "
-		    "NULL, 'seed', 'cli')", 2,
-		    (const char *[]){ demo_staff[i], initial });
+		/* No activation: the demo password is set below. */
+		res = call_json(db, "SELECT auth.staff_upsert($1::jsonb, NULL, "
+		    "0, NULL, NULL, 'seed', 'cli')", 1,
+		    (const char *[]){ demo_staff[i] });
 		free(res);
 	}
 	/* Everyone but 2025S0004 uses the demo password, already changed. */

@@ -25,6 +25,9 @@ struct auth_conf {
 	long			 code_max_attempts;
 	long			 code_daily_attempts;
 	long			 lockout_slow_after;
+	long			 initial_password_days;
+	long			 activation_ttl;
+	long			 activation_max_attempts;
 	long			 lockout_slow_seconds;
 	long			 address_failures_max;
 	long			 code_daily_per_recipient;

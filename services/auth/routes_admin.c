@@ -1,8 +1,9 @@
 /*
  * Administration: student import from CSV (per-row report, idempotent
- * re-import) and staff accounts with roles and scopes, admin role only:
- * both hash the initial password in a task first, then make one query.
- * And failed-login locks, which the International Office sees and clears.
+ * re-import; admin role only), which hashes the initial password in a task
+ * first, then makes one query; what a staff account is made of (the
+ * endpoint is routes_activation.c's: staff get activation secrets); and
+ * failed-login locks, which the International Office sees and clears.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ static const char *const	staff_roles[] = { "teacher", "counsellor",
 				    "secretary", "io", "finance", "leader",
 				    "admin", NULL };
 
-static const struct is_field	staff_spec[] = {
+const struct is_field	auth_staff_spec[] = {
 	{ "staff_id", IS_F_STRING, 1, 4, 20, "^[A-Za-z0-9]+$", NULL },
 	{ "family_name", IS_F_STRING, 1, 1, 80, NULL, NULL },
 	{ "given_name", IS_F_STRING, 1, 1, 80, NULL, NULL },
@@ -34,17 +35,6 @@ static const struct is_field	clear_spec[] = {
 	IS_FIELDS_END
 };
 
-/*
- * What each endpoint stores once the initial password is hashed: its SQL
- * takes $1 what (jsonb), $2 the hash, $3 the actor, $4 the request ID and
- * $5 the client type.
- */
-struct admin_write {
-	const char	*sql;
-	const char	*(*what)(struct is_ctx *);
-	int		(*reply)(struct http_request *, struct is_ctx *);
-};
-
 enum { ADMIN_HASH, ADMIN_STORE, ADMIN_ANSWER };
 
 static int
@@ -57,18 +47,21 @@ hash_initial(struct http_request *req)
 	return (HTTP_STATE_CONTINUE);
 }
 
+/* New students get the initial password, valid auth.initial_password_days. */
 static int
 store(struct http_request *req)
 {
-	struct is_ctx			*c = is_ctx_get(req);
-	const struct admin_write	*w = c->ep->data;
-	const char			*hash;
-	int				 rc;
+	struct is_ctx	*c = is_ctx_get(req);
+	const char	*hash;
+	int		 rc;
 
 	if ((rc = is_task_wait(req, c, &hash)) != 0)
 		return (rc);
-	is_db_begin(req, c, w->sql, 5, (const char *[]){ w->what(c), hash,
-	    c->claims.sub, c->request_id, is_client_type(req) });
+	is_db_begin(req, c, "SELECT auth.import_students($1::jsonb, $2, "
+	    "$3::uuid, $4, $5, $6::int)", 6, (const char *[]){
+	    is_csv_rows_json(c), hash, c->claims.sub, c->request_id,
+	    is_client_type(req),
+	    is_ctx_keep_num(c, auth_conf.initial_password_days) });
 	req->fsm_state = ADMIN_ANSWER;
 	return (HTTP_STATE_CONTINUE);
 }
@@ -76,25 +69,18 @@ store(struct http_request *req)
 static int
 answer(struct http_request *req)
 {
-	struct is_ctx			*c = is_ctx_get(req);
-	const struct admin_write	*w = c->ep->data;
+	struct is_ctx	*c = is_ctx_get(req);
 
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
 	auth_changed(NULL);
-	w->reply(req, c);
+	is_csv_reply(req, c);
 	return (HTTP_STATE_COMPLETE);
 }
 
-static int
-staff_reply(struct http_request *req, struct is_ctx *c)
-{
-	return (is_db_reply(req, c, 200));
-}
-
 /* Roles are staff roles, students are student IDs. */
-static int
-staff_check(struct http_request *req, struct is_ctx *c)
+int
+auth_staff_check(struct http_request *req, struct is_ctx *c)
 {
 	const cJSON	*item;
 	int		 i, ok;
@@ -132,16 +118,6 @@ clear_check(struct http_request *req, struct is_ctx *c)
 	return (0);
 }
 
-static const struct admin_write	import_write = {
-	"SELECT auth.import_students($1::jsonb, $2, $3::uuid, $4, $5)",
-	is_csv_rows_json, is_csv_reply
-};
-
-static const struct admin_write	staff_write = {
-	"SELECT auth.staff_upsert($1::jsonb, $2, $3::uuid, $4, $5)",
-	is_body_text, staff_reply
-};
-
 /* The state machines of the endpoints below. */
 static struct http_state	admin_states[] = {
 	KORE_HTTP_STATE(hash_initial),
@@ -153,11 +129,8 @@ const struct is_endpoint	auth_admin_endpoints[] = {
 	{ .name = "students_import",
 	  .route = AUTH_PREFIX "admin/students/import",
 	  .method = HTTP_METHOD_POST, .roles = admin_only,
-	  .guard = &auth_session_live, .csv = is_csv_student_columns, IS_STATES(admin_states),
-	  .data = &import_write },
-	{ .name = "staff_upsert", .route = AUTH_PREFIX "admin/staff",
-	  .method = HTTP_METHOD_POST, .roles = admin_only, .body = staff_spec,
-	  .check = staff_check, .guard = &auth_session_live, IS_STATES(admin_states), .data = &staff_write },
+	  .guard = &auth_session_live, .csv = is_csv_student_columns,
+	  IS_STATES(admin_states) },
 	{ .name = "locks", .route = AUTH_PREFIX "admin/locks",
 	  .method = HTTP_METHOD_GET, .roles = lock_keepers,
 	  .guard = &auth_session_live, .sql = "SELECT auth.locks_list()" },

@@ -178,7 +178,8 @@ student=$(super -d "$DB" -c "SELECT id FROM auth.accounts WHERE login = 'UPG0000
 as is_attendance "$DB" "SELECT attendance.student_rates('$student',
     ARRAY['student'], NULL, NULL, NULL)" | grep -q '"UPG-C1"' ||
     fail "attendance cannot read the rates of the upgraded data"
-as is_auth "$DB" "SELECT auth.login_lookup('UPG00001')" | grep -q '"hash"' ||
+as is_auth "$DB" "SELECT auth.login_lookup('UPG00001', NULL, '', 3, 1)" |
+    grep -q '"hash"' ||
     fail "auth cannot look up an upgraded account"
 pass "the services' roles work on the upgraded data"
 

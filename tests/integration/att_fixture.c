@@ -31,8 +31,7 @@ att_import(const char *kind, const char *csv, int expect_rejected)
 char *
 att_new_staff(const char *role, const char *student)
 {
-	struct it_resp	 r;
-	char		 id[16], json[512], *first, *tok = NULL;
+	char		 id[16], json[512], *tok;
 
 	it_unique(id, sizeof(id), "K");
 	snprintf(json, sizeof(json), "{\"staff_id\":\"%s\",\"family_name\":"
@@ -40,17 +39,7 @@ att_new_staff(const char *role, const char *student)
 	    "Computing\",\"roles\":[\"%s\"]%s%s%s}", id, role,
 	    student ? ",\"students\":[\"" : "", student ? student : "",
 	    student ? "\"]" : "");
-	it_post("/api/v1/auth/admin/staff", admin, json, &r);
-	assert_int_equal(r.status, 200);
-	it_free(&r);
-	first = it_login(id, it_initial_password(), NULL);
-	snprintf(json, sizeof(json), "{\"current_password\":\"%s\","
-	    "\"new_password\":\"%s\"}", it_initial_password(), PASSWORD);
-	it_post("/api/v1/auth/me/password", first, json, &r);
-	if (r.status == 200)
-		tok = strdup(it_str(&r, "access_token"));
-	it_free(&r);
-	free(first);
+	tok = it_new_staff(admin, json, id, PASSWORD);
 	assert_non_null(tok);
 	return (tok);
 }

@@ -141,7 +141,21 @@ test_staff_accounts_with_roles_and_scopes(void **state)
 	    &r);
 	it_assert_problem(&r, 409, "conflict");
 	it_free(&r);
-	tok = it_login(id, it_initial_password(), NULL);
+	/* Never the institution's initial password for staff. */
+	assert_null(it_login(id, it_initial_password(), NULL));
+	snprintf(json, sizeof(json), "{\"staff_id\":\"%s\",\"family_name\":"
+	    "\"HU\",\"given_name\":\"Yan\",\"roles\":[\"secretary\"]}", id);
+	tok = it_new_staff(admin, json, id, "Str0ng-Pass-2026");
+	/* An update makes no activation: the account exists. */
+	assert_null(tok);
+	assert_int_equal(it_sql_long("DELETE FROM auth.activations WHERE "
+	    "account_id = (SELECT id FROM auth.accounts WHERE login = $1) "
+	    "RETURNING 1", id), 1);
+	it_unique(id, sizeof(id), "S");
+	snprintf(json, sizeof(json), "{\"staff_id\":\"%s\",\"family_name\":"
+	    "\"HU\",\"given_name\":\"Yan\",\"school\":\"School of "
+	    "Management\",\"roles\":[\"secretary\"]}", id);
+	tok = it_new_staff(admin, json, id, "Str0ng-Pass-2026");
 	assert_non_null(tok);
 	it_get("/api/v1/auth/me", tok, &r);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(
@@ -152,6 +166,180 @@ test_staff_accounts_with_roles_and_scopes(void **state)
 	    "auth.accounts u ON u.id = a.target_id WHERE u.login = $1 AND "
 	    "a.action = 'staff.created' AND a.actor_id IS NOT NULL", id) == 1);
 	free(tok);
+	free(admin);
+}
+
+/* An activation answer's secret (r is freed). */
+static char *
+secret_of(struct it_resp *r)
+{
+	char	*s;
+
+	assert_int_equal(r->status, 200);
+	s = strdup(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(
+	    r->json, "activation"), "secret")));
+	it_free(r);
+	return (s);
+}
+
+static long
+activate(const char *id, const char *secret, const char *password,
+    struct it_resp *r)
+{
+	char	json[512];
+
+	snprintf(json, sizeof(json), "{\"account\":\"%s\",\"secret\":\"%s\","
+	    "\"new_password\":\"%s\"}", id, secret, password);
+	it_post("/api/v1/auth/activate", NULL, json, r);
+	return (r->status);
+}
+
+/*
+ * A new admin (the issue's A0777) opens with a one-time secret, never the
+ * initial password; the secret works once, allows 5 tries, expires; an
+ * admin can reset an account with a new one.
+ */
+static void
+test_staff_open_with_activation(void **state)
+{
+	struct it_resp	 r;
+	char		 id[16], json[512], *admin, *secret, *tok, *io;
+	int		 i;
+
+	(void)state;
+	admin = it_admin_token();
+	it_unique(id, sizeof(id), "A");
+	snprintf(json, sizeof(json), "{\"staff_id\":\"%s\",\"family_name\":"
+	    "\"NEW\",\"given_name\":\"Admin\",\"roles\":[\"admin\"]}", id);
+	it_post("/api/v1/auth/admin/staff", admin, json, &r);
+	secret = secret_of(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.activations v "
+	    "JOIN auth.accounts a ON a.id = v.account_id WHERE a.login = $1 AND "
+	    "v.expires_at BETWEEN now() + interval '71 hours' AND now() + "
+	    "interval '73 hours'", id), 1);
+	/* Only its HMAC is stored; the account has no password at all. */
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.activations "
+	    "WHERE secret_hash = $1", secret), 0);
+	assert_null(it_login(id, it_initial_password(), NULL));
+	/* Listed as waiting for its activation. */
+	it_get("/api/v1/auth/admin/not-activated?limit=200", admin, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, id));
+	assert_non_null(strstr(r.body, "activation-pending"));
+	it_free(&r);
+	/* A wrong secret; a weak password; then the right one, once. */
+	assert_int_equal(activate(id, "wrong-secret-wrong-secret-1", "Str0ng-Pass-2026",
+	    &r), 422);
+	it_assert_problem(&r, 422, "activation-invalid");
+	it_free(&r);
+	activate(id, secret, "Password123", &r);
+	it_assert_problem(&r, 422, "weak-password");
+	it_free(&r);
+	assert_int_equal(activate(id, secret, "Str0ng-Pass-2026", &r), 200);
+	it_free(&r);
+	activate(id, secret, "Other-Pass-2027", &r);
+	it_assert_problem(&r, 422, "activation-invalid");
+	it_free(&r);
+	tok = it_login(id, "Str0ng-Pass-2026", NULL);
+	assert_non_null(tok);
+
+	/* Reset by an admin: the password stops working, sessions end. */
+	io = it_login("IO0001", it_demo_password(), NULL);
+	snprintf(json, sizeof(json), "{\"account\":\"%s\"}", id);
+	it_post("/api/v1/auth/admin/activation", io, json, &r);
+	it_assert_problem(&r, 403, "forbidden");	/* staff: admins only */
+	it_free(&r);
+	it_post("/api/v1/auth/admin/activation", admin, json, &r);
+	secret = (free(secret), secret_of(&r));
+	assert_null(it_login(id, "Str0ng-Pass-2026", NULL));
+	it_get("/api/v1/auth/me", tok, &r);
+	assert_int_equal(r.status, 401);
+	it_free(&r);
+	/* Five wrong tries use the secret up. */
+	for (i = 0; i < 5; i++) {
+		activate(id, "wrong-secret-wrong-secret-2", "Str0ng-Pass-2026",
+		    &r);
+		it_free(&r);
+	}
+	activate(id, secret, "Str0ng-Pass-2026", &r);
+	it_assert_problem(&r, 422, "activation-invalid");
+	it_free(&r);
+	/* And an expired one is refused too. */
+	it_post("/api/v1/auth/admin/activation", admin, json, &r);
+	secret = (free(secret), secret_of(&r));
+	assert_int_equal(it_sql_long("WITH u AS (UPDATE auth.activations SET "
+	    "expires_at = now() - interval '1 second' WHERE account_id = (SELECT "
+	    "id FROM auth.accounts WHERE login = $1) RETURNING 1) SELECT "
+	    "count(*) FROM u", id), 1);
+	activate(id, secret, "Str0ng-Pass-2026", &r);
+	it_assert_problem(&r, 422, "activation-invalid");
+	it_free(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.audit_log l "
+	    "JOIN auth.accounts a ON a.id = l.target_id WHERE a.login = $1 AND "
+	    "l.action = 'activation.issued'", id), 3);
+	free(secret);
+	free(tok);
+	free(io);
+	free(admin);
+}
+
+/*
+ * Students keep the initial password as a policy, for a while: after its
+ * end they need an activation, which the International Office issues.
+ */
+static void
+test_initial_password_expires(void **state)
+{
+	struct it_resp	 r;
+	char		 id[16], csv[256], json[128], *admin, *io, *secret, *tok;
+
+	(void)state;
+	admin = it_admin_token();
+	io = it_login("IO0001", it_demo_password(), NULL);
+	it_unique(id, sizeof(id), "E");
+	snprintf(csv, sizeof(csv), "student_id,family_name,given_name,school,"
+	    "degree,cohort\n%s,LATE,Lee,School of Computing,master,2025\n", id);
+	import_csv(admin, csv, &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.accounts WHERE "
+	    "login = $1 AND initial_password_expires_at BETWEEN now() + "
+	    "interval '29 days' AND now() + interval '31 days'", id), 1);
+	it_get("/api/v1/auth/admin/not-activated?limit=200", io, &r);
+	assert_non_null(strstr(r.body, id));
+	it_free(&r);
+	/* Its end passes. */
+	assert_int_equal(it_sql_long("WITH u AS (UPDATE auth.accounts SET "
+	    "initial_password_expires_at = now() - interval '1 day' WHERE "
+	    "login = $1 RETURNING 1) SELECT count(*) FROM u", id), 1);
+	snprintf(json, sizeof(json), "{\"account\":\"%s\",\"password\":\"%s\"}",
+	    id, it_initial_password());
+	it_post("/api/v1/auth/login", NULL, json, &r);
+	it_assert_problem(&r, 403, "activation-required");
+	it_free(&r);
+	it_get("/api/v1/auth/admin/not-activated?school=School%20of%20Computing"
+	    "&limit=200", io, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "initial-password-expired"));
+	it_free(&r);
+	/* The International Office issues an activation; the student uses it. */
+	snprintf(json, sizeof(json), "{\"account\":\"%s\"}", id);
+	it_post("/api/v1/auth/admin/activation", io, json, &r);
+	secret = secret_of(&r);
+	assert_int_equal(activate(id, secret, "Str0ng-Pass-2026", &r), 200);
+	it_free(&r);
+	tok = it_login(id, "Str0ng-Pass-2026", NULL);
+	assert_non_null(tok);
+	/* A student cannot list or issue activations. */
+	it_get("/api/v1/auth/admin/not-activated", tok, &r);
+	it_assert_problem(&r, 403, "forbidden");
+	it_free(&r);
+	it_post("/api/v1/auth/admin/activation", tok, json, &r);
+	it_assert_problem(&r, 403, "forbidden");
+	it_free(&r);
+	free(tok);
+	free(secret);
+	free(io);
 	free(admin);
 }
 
@@ -227,6 +415,8 @@ main(void)
 		cmocka_unit_test(test_import_refuses_unusable_files),
 		cmocka_unit_test(test_admin_endpoints_need_admin),
 		cmocka_unit_test(test_staff_accounts_with_roles_and_scopes),
+		cmocka_unit_test(test_staff_open_with_activation),
+		cmocka_unit_test(test_initial_password_expires),
 		cmocka_unit_test(test_command_line_import),
 		cmocka_unit_test(test_scope_rules),
 	};

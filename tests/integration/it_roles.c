@@ -146,7 +146,8 @@ test_only_published_functions_cross_schemas(void **state)
 	free(granted);
 	/* A function auth does not publish is refused to attendance... */
 	db = connect_as("is_attendance");
-	st = sqlstate_as(db, "SELECT auth.login_lookup('2023S0001')");
+	st = sqlstate_as(db, "SELECT auth.login_lookup('2023S0001', NULL, "
+	    "'', 3, 1)");
 	assert_string_equal(st, "42501");
 	free(st);
 	PQfinish(db);

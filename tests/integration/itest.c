@@ -82,6 +82,40 @@ struct it_call {
 };
 
 /*
+ * Creates (or updates) a member of staff with the admin's token and body,
+ * activates the account with the one-time secret the answer carries, and
+ * returns the holder's access token after a login with password.
+ */
+char *
+it_new_staff(const char *admin, const char *json, const char *id,
+    const char *password)
+{
+	struct it_resp	 r;
+	char		 body[512];
+	cJSON		*act;
+
+	it_post("/api/v1/auth/admin/staff", admin, json, &r);
+	act = cJSON_GetObjectItem(r.json, "activation");
+	if (r.status != 200 || act == NULL) {
+		print_error("staff: %ld %s\n", r.status, r.body);
+		it_free(&r);
+		return (NULL);
+	}
+	snprintf(body, sizeof(body), "{\"account\":\"%s\",\"secret\":\"%s\","
+	    "\"new_password\":\"%s\"}", id, cJSON_GetStringValue(
+	    cJSON_GetObjectItem(act, "secret")), password);
+	it_free(&r);
+	it_post("/api/v1/auth/activate", NULL, body, &r);
+	if (r.status != 200) {
+		print_error("activate: %ld %s\n", r.status, r.body);
+		it_free(&r);
+		return (NULL);
+	}
+	it_free(&r);
+	return (it_login(id, password, NULL));
+}
+
+/*
  * Fails logins of account (wrong password) until its lane locks: 401s,
  * and 429 login-slow-down answers waited out (Retry-After). Returns how
  * many slow-downs it met; fails the test if no lock comes.

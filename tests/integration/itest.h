@@ -57,6 +57,8 @@ void	 it_assert_problem(struct it_resp *, long status, const char *code);
 void	 it_unique(char *out, size_t len, const char *prefix);
 char	*it_login(const char *account, const char *password, char **refresh);
 int	 it_fail_login_until_locked(const char *account);
+char	*it_new_staff(const char *admin, const char *json, const char *id,
+	    const char *password);
 char	*it_admin_token(void);
 /* Imports one student and gives it password; returns its access token. */
 char	*it_new_student(char *id, size_t len, const char *password);

@@ -17,7 +17,8 @@ $$;
 -- after. Rows that clash with staff accounts or name an unknown counsellor
 -- are reported.
 CREATE OR REPLACE FUNCTION auth.import_students(p_rows jsonb, p_initial_hash text,
-    p_actor uuid, p_request_id text, p_client text) RETURNS jsonb
+    p_actor uuid, p_request_id text, p_client text, p_initial_days integer)
+RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_row		jsonb;
@@ -71,13 +72,15 @@ BEGIN
 		ELSE
 			INSERT INTO auth.accounts (login, kind, family_name,
 			    given_name, chinese_name, school, degree, cohort,
-			    nationality, sex, email, password_hash)
+			    nationality, sex, email, password_hash,
+			    initial_password_expires_at)
 			VALUES (v_row->>'student_id', 'student',
 			    v_row->>'family_name', v_row->>'given_name',
 			    v_row->>'chinese_name', v_row->>'school',
 			    v_row->>'degree', (v_row->>'cohort')::int,
 			    v_row->>'nationality', v_row->>'sex',
-			    v_row->>'email', p_initial_hash)
+			    v_row->>'email', p_initial_hash,
+			    now() + make_interval(days => p_initial_days))
 			RETURNING id INTO v_id;
 			INSERT INTO auth.account_roles VALUES (v_id, 'student');
 			v_created := v_created + 1;

@@ -153,6 +153,15 @@ BEGIN
 		    p_limits[1], p_limits[2], p_limits[5], p_request_id,
 		    p_client);
 	END IF;
+	-- The initial password is a policy with an end: past it, only an
+	-- activation from staff opens the account.
+	IF EXISTS (SELECT 1 FROM auth.accounts WHERE id = p_account
+	    AND must_change_password AND initial_password_expires_at < now())
+	THEN
+		PERFORM auth.audit(p_account, 'login.initial_expired',
+		    p_account, '{}', p_request_id, p_client);
+		RETURN auth.err('activation-required');
+	END IF;
 	DELETE FROM auth.login_failures
 	WHERE login = lower(p_login) AND lane = p_lane;
 	IF p_lane = 'known' THEN

@@ -13,11 +13,14 @@ LANGUAGE sql STABLE AS $$
 	FROM auth.accounts a WHERE a.id = p_account;
 $$;
 
--- Staff accounts (admin): create or update with roles and scopes. A field
--- the body lacks keeps the stored value (a counsellor's students, the
--- school); each change is audited with its before and after.
-CREATE OR REPLACE FUNCTION auth.staff_upsert(p_staff jsonb, p_initial_hash text,
-    p_actor uuid, p_request_id text, p_client text) RETURNS jsonb
+-- Staff accounts (admin): create or update with roles and scopes. A new
+-- account has no password: it is opened with an activation (p_secret_hash,
+-- valid p_ttl seconds; none when NULL), never the shared initial password.
+-- A field the body lacks keeps the stored value (a counsellor's students,
+-- the school); each change is audited with its before and after.
+CREATE OR REPLACE FUNCTION auth.staff_upsert(p_staff jsonb, p_secret_hash text,
+    p_ttl integer, p_actor uuid, p_roles text[], p_request_id text,
+    p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_id		uuid;
@@ -25,7 +28,11 @@ DECLARE
 	v_new		boolean := false;
 	v_before	jsonb;
 	v_students	jsonb;
+	v_activation	jsonb := '{}';
 BEGIN
+	IF p_roles IS NOT NULL AND NOT 'admin' = ANY (p_roles) THEN
+		RETURN auth.err('forbidden');
+	END IF;
 	SELECT id, kind INTO v_id, v_kind FROM auth.accounts
 	WHERE lower(login) = lower(p_staff->>'staff_id') FOR UPDATE;
 	IF FOUND AND v_kind <> 'staff' THEN
@@ -35,7 +42,7 @@ BEGIN
 		INSERT INTO auth.accounts (login, kind, family_name, given_name,
 		    school, password_hash)
 		VALUES (p_staff->>'staff_id', 'staff', p_staff->>'family_name',
-		    p_staff->>'given_name', p_staff->>'school', p_initial_hash)
+		    p_staff->>'given_name', p_staff->>'school', NULL)
 		RETURNING id INTO v_id;
 		v_new := true;
 	ELSE
@@ -65,5 +72,10 @@ BEGIN
 	    ELSE 'staff.updated' END, v_id, CASE WHEN v_new
 	    THEN p_staff - 'password' ELSE coalesce(auth.changes(v_before,
 	    auth.staff_view(v_id)), '{}') END, p_request_id, p_client);
-	RETURN jsonb_build_object('id', v_id, 'created', v_new);
+	IF v_new AND p_secret_hash IS NOT NULL THEN
+		v_activation := auth.activation_new(v_id, p_actor,
+		    p_secret_hash, p_ttl, p_request_id, p_client) - 'account_id';
+	END IF;
+	RETURN jsonb_build_object('id', v_id, 'created', v_new)
+	    || v_activation;
 END $$;
