@@ -4,6 +4,7 @@
  *   routes_codes.c    email and mobile binding, password recovery
  *   routes_admin.c    student import, staff accounts
  *   routes_wechat.c   WeChat binding, scan login, mini-program login
+ *   routes_keys.c     the token verification keys (JWKS)
  * and what they share: password hashing in tasks (tasks.c), tokens, the
  * /me cache (me_cache.c).
  */
@@ -21,6 +22,7 @@ extern const struct is_endpoint	auth_session_endpoints[];
 extern const struct is_endpoint	auth_code_endpoints[];
 extern const struct is_endpoint	auth_admin_endpoints[];
 extern const struct is_endpoint	auth_wechat_endpoints[];
+extern const struct is_endpoint	auth_key_endpoints[];
 
 /* Guards of the routes that read or change the account's security: the
  * caller's session is live (not logged out, revoked or expired), and for
