@@ -8,6 +8,9 @@
 #   deploy/local.sh deps     only install the Debian packages
 #   deploy/local.sh build    only build (build/release)
 #   deploy/local.sh rotate   rotate the logs now (also done by "up")
+#   deploy/local.sh rotate-keys [--force|--retire]
+#                            rotate the JWT signing key live, no restart
+#                            (deploy/rotate-jwt-keys.sh on $RUN/keys)
 #
 # Settings (environment): IS_INSTANCE (default "dev": state lives in
 # .run/$IS_INSTANCE), IS_HTTP_PORT (nginx, 8080), IS_PORT_BASE (services
@@ -141,6 +144,8 @@ write_config() {
 		done
 		echo "jwt.private_key = $RUN/keys/jwt-private.pem"
 		echo "jwt.public_key = $RUN/keys/jwt-public.pem"
+		# Made by "rotate-keys"; until then there is none.
+		echo "jwt.previous_public_key = $RUN/keys/jwt-previous-public.pem"
 		echo "auth.token_secret = $TOKEN_SECRET"
 		echo "attendance.qr_secret = $QR_SECRET"
 		# What this instance's fake WeChat and SMS gateway expect.
@@ -341,6 +346,22 @@ rotate_logs() {
 	return 0
 }
 
+# The services look at the key files every second: rotating needs no
+# restart. Services started from an is.conf that names no previous key
+# would refuse the old key's tokens at once: "up" first.
+rotate_keys() {
+	if [ ! -f "$RUN/keys/jwt-private.pem" ] || [ ! -f "$RUN/is.conf" ]; then
+		log "no keys in $RUN/keys: deploy/local.sh up first"
+		exit 1
+	fi
+	if ! grep -q '^jwt.previous_public_key *=' "$RUN/is.conf"; then
+		log "$RUN/is.conf names no jwt.previous_public_key: deploy/local.sh up first"
+		exit 1
+	fi
+	"$ROOT/deploy/rotate-jwt-keys.sh" --alg "$(conf_value jwt.alg)" \
+	    --ttl "$(conf_value jwt.access_ttl)" "$@" "$RUN/keys"
+}
+
 wait_healthy() {
 	local svc deadline=$((SECONDS + 60))
 	for svc in "${SERVICES[@]}"; do
@@ -426,5 +447,6 @@ status) status ;;
 deps) deps ;;
 build) deps; build ;;
 rotate) IS_LOG_ROTATE_MB=${IS_LOG_ROTATE_MB:-0} rotate_logs ;;
-*) echo "usage: $0 up|down|status|deps|build|rotate" >&2; exit 2 ;;
+rotate-keys) shift; rotate_keys "$@" ;;
+*) echo "usage: $0 up|down|status|deps|build|rotate|rotate-keys" >&2; exit 2 ;;
 esac

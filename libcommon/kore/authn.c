@@ -2,7 +2,7 @@
  * Bearer-token authentication. Verifying an ES256 signature costs far more
  * than answering a cached request, so each worker keeps a small cache of
  * tokens it has verified (keyed by the token's SHA-256, bounded by the
- * token's own expiry).
+ * token's own expiry), emptied when the keys change.
  */
 #include <string.h>
 #include <time.h>
@@ -62,6 +62,12 @@ verify_cached(const char *token, struct is_claims *out)
 	memcpy(e->hash, hash, sizeof(hash));
 	e->claims = *out;
 	return (0);
+}
+
+void
+is_token_cache_clear(void)
+{
+	memset(token_cache, 0, sizeof(token_cache));
 }
 
 /*

@@ -16,6 +16,8 @@ int	is_authenticate(struct http_request *, struct is_ctx *, int flags);
 /* 0 when the caller holds one of roles (NULL-terminated); else 403. */
 int	is_require_role(struct http_request *, struct is_ctx *,
 	    const char *const *roles);
+/* Forgets every verified token (the keys changed). */
+void	is_token_cache_clear(void);
 /* The caller's roles as a PostgreSQL text[] literal, kept. */
 const char *is_roles_literal(struct is_ctx *);
 

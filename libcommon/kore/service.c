@@ -55,6 +55,7 @@ KORE_SECCOMP_FILTER("iscommon",
 struct is_jwt_keys	is_keys;
 static int		 service_init(const struct is_service *);
 static char		*conninfo_named(const char *, const char *);
+static void		 keys_reload_timer(void *, u_int64_t);
 
 static const char	*service_name = "is";
 static char		*service_conninfo;
@@ -95,6 +96,36 @@ log_flush_timer(void *arg, u_int64_t now)
 	(void)arg;
 	(void)now;
 	is_log_flush();
+}
+
+/*
+ * Rotating the signing key needs no restart: each worker looks at the key
+ * files every second (a stat of each; per request there is nothing to do)
+ * and takes them when they changed and load, whole. Verified tokens are
+ * cached by token (authn.c): the cache is emptied, so a key dropped from
+ * the files is no longer trusted through it either.
+ */
+static void
+keys_reload_timer(void *arg, u_int64_t now)
+{
+	(void)arg;
+	(void)now;
+	switch (is_jwt_keys_reload(&is_keys)) {
+	case 1:
+		is_token_cache_clear();
+		is_log("info", NULL, "JWT keys reloaded: current %s, previous "
+		    "%s, signing %s", is_keys.current.kid,
+		    is_keys.previous.pkey != NULL ? is_keys.previous.kid :
+		    "none", is_keys.private_pem != NULL ?
+		    is_keys.signing_kid : "no");
+		break;
+	case -1:
+		is_log("error", NULL, "JWT key files changed but do not load, "
+		    "the keys in use stay: %s", is_jwt_error());
+		break;
+	default:
+		break;
+	}
 }
 
 /* Every module's init function (the Kore config's "load" line). */
@@ -173,16 +204,22 @@ service_init(const struct is_service *svc)
 	    svc->needs_private_key ?
 	    is_config_get("jwt.private_key", "") : NULL,
 	    is_config_get("jwt.public_key", ""),
+	    is_config_get("jwt.previous_public_key", ""),
 	    is_config_int("jwt.access_ttl", 900)) == -1) {
-		is_log("error", NULL, "cannot load JWT keys");
+		is_log("error", NULL, "cannot load JWT keys: %s",
+		    is_jwt_error());
 		return (KORE_RESULT_ERROR);
 	}
+	kore_timer_add(keys_reload_timer, 1000, NULL, 0);
 	if (svc->init != NULL && svc->init() == -1)
 		return (KORE_RESULT_ERROR);
 	is_db_warm("db", pgsql_conn_max);
 	is_revocations_start();
 	kore_timer_add(log_flush_timer, 1000, NULL, 0);
-	is_log("info", NULL, "%s worker ready", svc->name);
+	is_log("info", NULL, "%s worker ready (JWT key %s%s%s)", svc->name,
+	    is_keys.current.kid, is_keys.previous.pkey != NULL ?
+	    ", previous " : "", is_keys.previous.pkey != NULL ?
+	    is_keys.previous.kid : "");
 	is_log_flush();
 	return (KORE_RESULT_OK);
 }

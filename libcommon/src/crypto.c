@@ -43,6 +43,12 @@ b64url(const unsigned char *in, size_t len)
 	return (out);
 }
 
+char *
+is_b64url_encode(const void *in, size_t len)
+{
+	return (b64url(in, len));
+}
+
 /*
  * Decodes n characters of unpadded base64url into out (at most cap bytes).
  * 0 on success, -1 on bad input or when it would not fit.

@@ -233,8 +233,10 @@ mint_tokens(void)
 	    is_config_get("jwt.audience", "is-api"),
 	    is_config_get("jwt.private_key", ""),
 	    is_config_get("jwt.public_key", ""),
+	    is_config_get("jwt.previous_public_key", ""),
 	    is_config_int("jwt.access_ttl", 900)) == -1) {
-		fprintf(stderr, "is-admin: cannot load the JWT keys\n");
+		fprintf(stderr, "is-admin: cannot load the JWT keys: %s\n",
+		    is_jwt_error());
 		return (1);
 	}
 	while (getline(&line, &cap, stdin) > 0) {

@@ -25,6 +25,7 @@ const struct is_endpoint *const	is_service_endpoints[] = {
 	auth_admin_endpoints,
 	auth_wechat_endpoints,
 	auth_activation_endpoints,
+	auth_key_endpoints,
 	NULL
 };
 

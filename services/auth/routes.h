@@ -5,6 +5,7 @@
  *   routes_admin.c    student import, staff accounts
  *   routes_wechat.c   WeChat binding, scan login, mini-program login
  *   routes_activation.c  staff accounts and activation secrets
+ *   routes_keys.c     the token verification keys (JWKS)
  * and what they share: password hashing in tasks (tasks.c), tokens, the
  * /me cache (me_cache.c).
  */
@@ -23,6 +24,7 @@ extern const struct is_endpoint	auth_code_endpoints[];
 extern const struct is_endpoint	auth_admin_endpoints[];
 extern const struct is_endpoint	auth_wechat_endpoints[];
 extern const struct is_endpoint	auth_activation_endpoints[];
+extern const struct is_endpoint	auth_key_endpoints[];
 
 /* What a staff account is made of (routes_admin.c), for its endpoint
  * (routes_activation.c). */

@@ -283,7 +283,7 @@ test_jwt_roundtrip_and_checks(void **state)
 	(void)state;
 	write_keys(priv, pub);
 	assert_int_equal(is_jwt_keys_load(&k, "ES256", "iss1", "aud1", priv,
-	    pub, 900), 0);
+	    pub, NULL, 900), 0);
 	memset(&c, 0, sizeof(c));
 	strcpy(c.sub, "u1");
 	strcpy(c.account, "2023S0001");
@@ -304,11 +304,11 @@ test_jwt_roundtrip_and_checks(void **state)
 	assert_int_equal(is_jwt_verify(&k, tok, now + 900 + 31, &out), -1);
 	/* wrong audience / issuer */
 	assert_int_equal(is_jwt_keys_load(&other, "ES256", "iss1", "aud2",
-	    NULL, pub, 900), 0);
+	    NULL, pub, NULL, 900), 0);
 	assert_int_equal(is_jwt_verify(&other, tok, now, &out), -1);
 	is_jwt_keys_free(&other);
 	assert_int_equal(is_jwt_keys_load(&other, "ES256", "iss2", "aud1",
-	    NULL, pub, 900), 0);
+	    NULL, pub, NULL, 900), 0);
 	assert_int_equal(is_jwt_verify(&other, tok, now, &out), -1);
 	is_jwt_keys_free(&other);
 	/* tampered payload */
@@ -341,7 +341,7 @@ test_jwt_roundtrip_and_checks(void **state)
 	/* signed by another key */
 	write_keys(priv2, pub2);
 	assert_int_equal(is_jwt_keys_load(&other, "ES256", "iss1", "aud1",
-	    priv2, pub2, 900), 0);
+	    priv2, pub2, NULL, 900), 0);
 	strcpy(c.wx, "ox-1");
 	bad = is_jwt_sign(&other, &c, now);
 	assert_int_equal(is_jwt_verify(&other, bad, now, &out), 0);
@@ -355,11 +355,11 @@ test_jwt_roundtrip_and_checks(void **state)
 	assert_int_equal(is_jwt_verify(&k, "a.b.c", now, &out), -1);
 	/* a verifier without the private key cannot sign */
 	assert_int_equal(is_jwt_keys_load(&other, "ES256", "iss1", "aud1",
-	    NULL, pub, 900), 0);
+	    NULL, pub, NULL, 900), 0);
 	assert_null(is_jwt_sign(&other, &c, now));
 	is_jwt_keys_free(&other);
 	assert_int_equal(is_jwt_keys_load(&other, "HS256", "i", "a", NULL,
-	    pub, 900), -1);
+	    pub, NULL, 900), -1);
 	free(tok);
 	is_jwt_keys_free(&k);
 	unlink(priv);
@@ -391,9 +391,9 @@ test_jwt_rs256(void **state)
 	assert_int_equal(system(cmd), 0);
 	write_keys(epriv, epub);
 	assert_int_equal(is_jwt_keys_load(&rs, "RS256", "i", "a", priv, pub,
-	    60), 0);
+	    NULL, 60), 0);
 	assert_int_equal(is_jwt_keys_load(&es, "ES256", "i", "a", epriv, epub,
-	    60), 0);
+	    NULL, 60), 0);
 	memset(&c, 0, sizeof(c));
 	strcpy(c.sub, "u");
 	strcpy(c.account, "A0001");

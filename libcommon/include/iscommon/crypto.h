@@ -31,6 +31,8 @@ void	 is_sha256_hex(const void *data, size_t len, char out[65]);
 void	 is_sha1_hex(const void *data, size_t len, char out[41]);
 /* Constant-time equality of two NUL-terminated strings. */
 int	 is_secure_streq(const char *a, const char *b);
+/* Unpadded base64url of len bytes; malloc'd, NULL on error. */
+char	*is_b64url_encode(const void *in, size_t len);
 /* Unpadded base64url of n characters into out[cap]; 0 or -1. */
 int	 is_b64url_decode(const char *in, size_t n, unsigned char *out,
 	    size_t cap, size_t *outlen);
