@@ -35,7 +35,8 @@ ON CONFLICT DO NOTHING;
 INSERT INTO auth.wechat_bindings (account_id, openid, mp_openid)
 SELECT id, 'oabench' || login, 'obench' || login FROM auth.accounts
 WHERE login LIKE 'BQ%'
-ON CONFLICT DO NOTHING;
+ON CONFLICT (account_id) DO UPDATE SET openid = EXCLUDED.openid,
+    mp_openid = EXCLUDED.mp_openid;
 INSERT INTO attendance.courses (code, school_year, semester, name_en, hours,
     teacher_id, school)
 SELECT 'BENCH-' || lpad(c::text, 4, '0'), '2026-2027', 1, 'Bench course', 32,

@@ -293,6 +293,38 @@ test_apps_have_their_own_openids(void **state)
 	free(tok);
 }
 
+/*
+ * A binding made before unionids were kept stored the one openid WeChat
+ * gave then: the mini-program still finds it, and learns its openid.
+ */
+static void
+test_binding_from_before_unionids_still_logs_in(void **state)
+{
+	struct it_resp	 r;
+	char		 id[16], user[32], *tok, *mpid;
+
+	(void)state;
+	tok = it_new_student(id, sizeof(id), PASSWORD);
+	it_unique(user, sizeof(user), "oWX");
+	mpid = it_wx_id(user, "mp_openid");
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "WITH b AS (INSERT INTO "
+		    "auth.wechat_bindings (account_id, openid) SELECT id, $1 "
+		    "FROM auth.accounts WHERE login = '%s' RETURNING 1) "
+		    "SELECT count(*) FROM b", id);
+		assert_int_equal(it_sql_long(sql, mpid), 1);
+	}
+	it_mp_login(user, &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.wechat_bindings "
+	    "WHERE mp_openid = $1", mpid), 1);
+	free(mpid);
+	free(tok);
+}
+
 /* The query WeChat signs a callback with: token, timestamp and nonce. */
 static void
 signed_query(const char *nonce, char *out, size_t len)
@@ -384,6 +416,7 @@ main(void)
 		cmocka_unit_test(test_wechat_bound_elsewhere_is_refused),
 		cmocka_unit_test(test_web_login_by_scan),
 		cmocka_unit_test(test_apps_have_their_own_openids),
+		cmocka_unit_test(test_binding_from_before_unionids_still_logs_in),
 		cmocka_unit_test(test_callback_checks_signature),
 		cmocka_unit_test(test_callback_replay_refused),
 	};
