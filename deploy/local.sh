@@ -209,7 +209,7 @@ postgres_up() {
 render_kore_conf() {
 	local svc=$1 port body_max=65536 tasks=1
 	port=$(service_port "$svc")
-	# auth: hashing gets all task threads but one, WeChat calls that one.
+	# auth: hashing runs on all task threads but one at a time (task.h).
 	[ "$svc" = auth ] && body_max=2200000 && tasks=3
 	[ "$svc" = attendance ] && body_max=5300000
 	sed -e "s#@PORT@#$port#g" -e "s#@MODULE@#$BUILD/services/$svc/$svc.so#g" \

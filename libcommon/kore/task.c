@@ -4,9 +4,11 @@
  * channel before it ends. Kore keeps the request while its task runs, so
  * the part answers IS_RELEASE_LATER until the task has finished.
  *
- * Kore has one pool of task threads per worker, taken first come first
- * served. A budget (task.h) caps how many of one kind of task run at once;
- * the others wait here, in order, and a full queue is refused (503).
+ * Kore hands tasks to its threads in turn, busy or not, each thread
+ * running its own in order. A budget (task.h) caps how many of one kind of
+ * task are handed over at once; the others wait here, in order, and a full
+ * queue is refused (503). So a task of another kind waits at most behind
+ * the budget's running few, never behind a whole flood of them.
  */
 #include <sys/queue.h>
 
@@ -64,18 +66,30 @@ budget_max(const struct is_task_budget *b)
 	return (n < 1 ? 1 : n);
 }
 
+/*
+ * Wakes the head of the queue when a slot is free. Called whenever a slot
+ * frees or the head leaves (answered, or its client gone): a wakeup lost
+ * with a departed head would leave the queue waiting for ever.
+ */
+static void
+budget_kick(struct is_task_budget *b)
+{
+	struct task_call	*next;
+
+	if (b->running < budget_max(b) &&
+	    (next = TAILQ_FIRST(budget_queue(b))) != NULL)
+		http_request_wakeup(next->req);
+}
+
 /* Its task has ended: the budget's next waiting request may start. */
 static void
 budget_done(struct task_call *t)
 {
-	struct task_call	*next;
-
 	if (!t->counted)
 		return;
 	t->counted = 0;
 	t->budget->running--;
-	if ((next = TAILQ_FIRST(budget_queue(t->budget))) != NULL)
-		http_request_wakeup(next->req);
+	budget_kick(t->budget);
 }
 
 static void
@@ -97,11 +111,17 @@ start(struct task_call *t, struct http_request *req,
 static void
 unqueue(struct task_call *t)
 {
+	int	was_head;
+
 	if (!t->queued)
 		return;
+	was_head = TAILQ_FIRST(budget_queue(t->budget)) == t;
 	TAILQ_REMOVE(budget_queue(t->budget), t, entry);
 	t->budget->waiting--;
 	t->queued = 0;
+	/* A head that leaves passes its wakeup on. */
+	if (was_head)
+		budget_kick(t->budget);
 	if (t->in != NULL)
 		OPENSSL_cleanse(t->in, t->len);
 	free(t->in);
@@ -174,6 +194,7 @@ is_task_begin_within(struct http_request *req, struct is_ctx *c,
 	t->state = IS_PENDING;
 	b->waiting++;
 	TAILQ_INSERT_TAIL(budget_queue(b), t, entry);
+	budget_kick(b);
 }
 
 /* The head of the queue starts once a slot is free; the rest sleep. */
@@ -181,7 +202,6 @@ static int
 queued_poll(struct http_request *req, struct task_call *t)
 {
 	struct is_task_budget	*b = t->budget;
-	struct task_call	*next;
 	void			*in = t->in;
 	u_int32_t		 len = t->len;
 
@@ -190,14 +210,11 @@ queued_poll(struct http_request *req, struct task_call *t)
 		return (IS_PENDING);
 	}
 	t->in = NULL;
-	unqueue(t);
 	start(t, req, t->fn, in, len);
+	/* Leaving the head: the next in line starts too if there is room. */
+	unqueue(t);
 	OPENSSL_cleanse(in, len);
 	free(in);
-	/* Room for more: the next in line starts too. */
-	if (b->running < budget_max(b) &&
-	    (next = TAILQ_FIRST(budget_queue(b))) != NULL)
-		http_request_wakeup(next->req);
 	http_request_sleep(req);
 	return (IS_PENDING);
 }

@@ -14,9 +14,11 @@
 
 /*
  * A share of the worker's task threads for one kind of task (scrypt): at
- * most max_running of them run at once (0: all threads but one, so other
- * tasks, e.g. calls to WeChat, always find one); up to max_waiting more
- * wait their turn, in order; beyond that the request is refused with 503.
+ * most max_running of them are handed to Kore at once (0: the threads but
+ * one); up to max_waiting more wait their turn, in order; beyond that the
+ * request is refused with 503. Kore gives tasks to its threads in turn,
+ * busy or not, so another kind of task (a call to WeChat) waits at most
+ * behind those few, never behind a flood.
  */
 struct is_task_budget {
 	const char	*name;

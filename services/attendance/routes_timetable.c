@@ -42,6 +42,17 @@ static const struct is_field	enrolment_columns[] = {
 	IS_FIELDS_END
 };
 
+/* A withdrawal: an enrolment row, with a reason once the course has held
+ * sessions. */
+static const struct is_field	withdrawal_columns[] = {
+	{ "course_code", IS_F_STRING, 1, 2, 20, "^[A-Za-z0-9-]+$", NULL },
+	{ "school_year", IS_F_STRING, 1, 9, 9, ATT_YEAR_RE, NULL },
+	{ "semester", IS_F_STRING, 1, 1, 1, ATT_SEMESTER_RE, NULL },
+	{ "student_id", IS_F_STRING, 1, 4, 20, ATT_LOGIN_RE, NULL },
+	{ "reason", IS_F_STRING, 0, 0, 200, NULL, NULL },
+	IS_FIELDS_END
+};
+
 static const struct is_field	session_columns[] = {
 	{ "course_code", IS_F_STRING, 1, 2, 20, "^[A-Za-z0-9-]+$", NULL },
 	{ "school_year", IS_F_STRING, 1, 9, 9, ATT_YEAR_RE, NULL },
@@ -97,7 +108,7 @@ const struct is_endpoint	att_timetable_endpoints[] = {
 	IMPORT("rooms", room_columns),
 	IMPORT("courses", course_columns),
 	IMPORT("enrolments", enrolment_columns),
-	IMPORT("withdrawals", enrolment_columns),
+	IMPORT("withdrawals", withdrawal_columns),
 	IMPORT("sessions", session_columns),
 	{ .name = "policy_get", .route = ATT_PREFIX "policy",
 	  .method = HTTP_METHOD_GET,

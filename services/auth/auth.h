@@ -27,9 +27,8 @@ struct auth_conf {
 	long			 lockout_slow_after;
 	long			 initial_password_days;
 	long			 activation_ttl;
-	long			 activation_max_attempts;
 	long			 lockout_slow_seconds;
-	long			 address_failures_max;
+	long			 address_accounts_max;
 	long			 code_daily_per_recipient;
 	const char		*token_secret;	/* HMAC key: refresh tokens, codes */
 	const char		*wechat_api_base;

@@ -12,16 +12,14 @@ auth_conf_load(struct auth_conf *c)
 	c->lockout_seconds = is_config_int("auth.lockout_seconds", 900);
 	c->lockout_slow_after = is_config_int("auth.lockout_slow_after", 3);
 	c->lockout_slow_seconds = is_config_int("auth.lockout_slow_seconds", 1);
-	c->address_failures_max = is_config_int("auth.address_failures_max",
-	    50);
+	c->address_accounts_max = is_config_int("auth.address_accounts_max",
+	    30);
 	c->initial_password = is_config_get("auth.initial_password",
 	    "Welcome@HIT2026");
 	c->password_min_length = is_config_int("auth.password_min_length", 8);
 	c->initial_password_days = is_config_int("auth.initial_password_days",
 	    30);
 	c->activation_ttl = is_config_int("auth.activation_ttl", 259200);
-	c->activation_max_attempts = is_config_int(
-	    "auth.activation_max_attempts", 5);
 	c->scrypt.n = (unsigned long)is_config_int("auth.scrypt_n", 32768);
 	c->scrypt.r = (unsigned long)is_config_int("auth.scrypt_r", 8);
 	c->scrypt.p = (unsigned long)is_config_int("auth.scrypt_p", 1);

@@ -11,7 +11,8 @@
  *   POST /activate                   the holder sets a password with it
  * The secret is answered once, to the member of staff who hands it over
  * out of band; the database keeps its HMAC. It expires after
- * auth.activation_ttl (72 h) and allows auth.activation_max_attempts.
+ * auth.activation_ttl (72 h). /activate checks it before hashing the new
+ * password, so a wrong one costs no scrypt.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ issue_answer(struct http_request *req)
 	return (HTTP_STATE_COMPLETE);
 }
 
-enum { ACTIVATE_CHECK, ACTIVATE_STORE, ACTIVATE_ANSWER };
+enum { ACTIVATE_CHECK, ACTIVATE_HASH, ACTIVATE_STORE, ACTIVATE_ANSWER };
 
 static int
 activate_check(struct http_request *req)
@@ -134,6 +135,25 @@ activate_check(struct http_request *req)
 		is_reply_problem(req, "internal", NULL);
 		return (HTTP_STATE_COMPLETE);
 	}
+	is_db_begin(req, c, "SELECT auth.activation_check($1, $2, $3, $4)", 4,
+	    (const char *[]){ is_json_str(c->body, "account"), a->hash,
+	    c->request_id, is_client_type(req) });
+	req->fsm_state = ACTIVATE_HASH;
+	return (HTTP_STATE_CONTINUE);
+}
+
+/* The secret opens the account: the new password is hashed. */
+static int
+activate_hash(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+	cJSON		*doc;
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((doc = is_db_result(req, c)) == NULL)
+		return (HTTP_STATE_COMPLETE);
+	cJSON_Delete(doc);
 	auth_begin_hash(req, c, is_json_str(c->body, "new_password"));
 	req->fsm_state = ACTIVATE_STORE;
 	return (HTTP_STATE_CONTINUE);
@@ -149,9 +169,8 @@ activate_store(struct http_request *req)
 
 	if ((rc = is_task_wait(req, c, &hash)) != 0)
 		return (rc);
-	is_db_begin(req, c, "SELECT auth.activate($1, $2, $3, $4::int, $5, $6)",
-	    6, (const char *[]){ is_json_str(c->body, "account"), a->hash,
-	    hash, is_ctx_keep_num(c, auth_conf.activation_max_attempts),
+	is_db_begin(req, c, "SELECT auth.activate($1, $2, $3, $4, $5)", 5,
+	    (const char *[]){ is_json_str(c->body, "account"), a->hash, hash,
 	    c->request_id, is_client_type(req) });
 	req->fsm_state = ACTIVATE_ANSWER;
 	return (HTTP_STATE_CONTINUE);
@@ -164,6 +183,7 @@ static struct http_state	issue_states[] = {
 
 static struct http_state	activate_states[] = {
 	KORE_HTTP_STATE(activate_check),
+	KORE_HTTP_STATE(activate_hash),
 	KORE_HTTP_STATE(activate_store),
 	KORE_HTTP_STATE(is_state_answer),	/* ACTIVATE_ANSWER */
 };

@@ -50,7 +50,7 @@ static const struct is_field	recover_finish_spec[] = {
 
 static const char *const	sql_code_issue =
     "SELECT auth.code_issue($1::uuid, $2, $3, $4, $5, $6::int, $7::int, "
-    "$8::int, $9, $10, $11, $12, $13::uuid, $14::int)";
+    "$8::int, $9, $10, $11, $12, $13::uuid, $14::int, $15)";
 static const char *const	sql_code_attempt =
     "SELECT auth.code_attempt($1, $2, $3::int)";
 static const char *const	sql_code_consume =
@@ -157,14 +157,15 @@ send_start(struct http_request *req)
 	    "Your IS System verification code is %s. It is valid for %ld "
 	    "minutes. If you did not ask for it, ignore this message.",
 	    code, minutes, code, minutes);
-	is_db_begin(req, c, sql_code_issue, 14, (const char *[]){
+	is_db_begin(req, c, sql_code_issue, 15, (const char *[]){
 	    account, login, purpose, target, hash,
 	    is_ctx_keep_num(c, auth_conf.code_ttl),
 	    is_ctx_keep_num(c, auth_conf.code_cooldown),
 	    is_ctx_keep_num(c, auth_conf.code_max_attempts),
 	    "IS System verification code / 验证码", body, c->request_id,
 	    is_client_type(req), account != NULL ? c->claims.sid : NULL,
-	    is_ctx_keep_num(c, auth_conf.code_daily_per_recipient) });
+	    is_ctx_keep_num(c, auth_conf.code_daily_per_recipient),
+	    is_client_address(req) });
 	req->fsm_state = SEND_ANSWER;
 	return (HTTP_STATE_CONTINUE);
 }

@@ -50,7 +50,7 @@ static const char *const	sql_refresh =
     "SELECT auth.refresh($1, $2, $3::int, $4, $5)";
 static const char *const	sql_me = "SELECT auth.me($1, $2)";
 static const char *const	sql_password_of =
-    "SELECT auth.password_of($1)";
+    "SELECT auth.password_of($1, $2::int, $3::int)";
 static const char *const	sql_password_set =
     "SELECT auth.password_set($1, $2, $3, $4, $5)";
 static const char *const	sql_session_reauth =
@@ -205,6 +205,15 @@ reply_if_locked(struct http_request *req, const cJSON *doc)
 	return (1);
 }
 
+/* Asks for the caller's stored password and whether proving it must wait. */
+static void
+begin_password_of(struct http_request *req, struct is_ctx *c)
+{
+	is_db_begin(req, c, sql_password_of, 3, (const char *[]){
+	    c->claims.sub, is_ctx_keep_num(c, auth_conf.lockout_slow_after),
+	    is_ctx_keep_num(c, auth_conf.lockout_slow_seconds) });
+}
+
 /*
  * Waits for the check of the current password (auth_begin_verify). 1 when
  * it was right. 0 when it was wrong: that counts as a failed login
@@ -330,7 +339,7 @@ login_finish(struct http_request *req)
 	snprintf(limits, sizeof(limits), "{%ld,%ld,%ld,%ld,%ld}",
 	    auth_conf.lockout_failures, auth_conf.lockout_seconds,
 	    auth_conf.lockout_slow_after, auth_conf.lockout_slow_seconds,
-	    auth_conf.address_failures_max);
+	    auth_conf.address_accounts_max);
 	is_db_begin(req, c, sql_login_finish, 13, (const char *[]){
 	    is_json_str(c->body, "account"),
 	    f->account_id[0] != '\0' ? f->account_id : NULL, ok ? "t" : "f",
@@ -442,8 +451,7 @@ password_fetch(struct http_request *req)
 		auth_reply_weak_password(req, auth_password_reason(v));
 		return (HTTP_STATE_COMPLETE);
 	}
-	is_db_begin(req, c, sql_password_of, 1, (const char *[]){
-	    c->claims.sub });
+	begin_password_of(req, c);
 	req->fsm_state = PASSWORD_VERIFY;
 	return (HTTP_STATE_CONTINUE);
 }
@@ -527,8 +535,7 @@ reauth_fetch(struct http_request *req)
 {
 	struct is_ctx	*c = is_ctx_get(req);
 
-	is_db_begin(req, c, sql_password_of, 1, (const char *[]){
-	    c->claims.sub });
+	begin_password_of(req, c);
 	req->fsm_state = REAUTH_VERIFY;
 	return (HTTP_STATE_CONTINUE);
 }

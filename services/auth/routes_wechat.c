@@ -514,13 +514,16 @@ mp_login(struct http_request *req)
 /* The phone confirms a web login by scan. */
 
 /*
- * Only a mini-program session, where WeChat itself vouches for the phone:
- * a stolen web token cannot confirm its own browser's login.
+ * Only a session the mini-program opened with WeChat's login (its "wx"
+ * claim; the client type alone is the client's word): WeChat itself
+ * vouches for the phone, and a stolen web token cannot confirm its own
+ * browser's login.
  */
 static int
 from_miniprogram(struct http_request *req, struct is_ctx *c)
 {
-	if (strcmp(c->claims.client, "miniprogram") != 0) {
+	if (strcmp(c->claims.client, "miniprogram") != 0 ||
+	    c->claims.wx[0] == '\0') {
 		is_reply_problem(req, "forbidden", "confirm in the mini-program");
 		return (-1);
 	}

@@ -2,9 +2,9 @@
  * scrypt is deliberately slow (tens of ms): it runs in Kore task threads so
  * a login never stalls the worker's other requests. Input arrives on the
  * task channel as NUL-separated fields; the answer is written back. It runs
- * within a budget: a flood of password requests queues (then is refused)
- * and never takes the thread the mini-program login's call to WeChat, on
- * which check-in depends, needs.
+ * within a budget: a flood of password requests queues (then is refused),
+ * so the mini-program login's call to WeChat, on which check-in depends,
+ * waits at most behind the few hashes running, never behind the flood.
  */
 #include <sys/resource.h>
 

@@ -141,8 +141,27 @@ test_staff_accounts_with_roles_and_scopes(void **state)
 	    &r);
 	it_assert_problem(&r, 409, "conflict");
 	it_free(&r);
-	/* Never the institution's initial password for staff. */
+	/* Never the institution's initial password for staff: not even a
+	 * staff account that had it before activations (migration 008). */
 	assert_null(it_login(id, it_initial_password(), NULL));
+	{
+		char *t, *h = it_sql_text("SELECT password_hash FROM "
+		    "auth.accounts WHERE login = '2025S0004'", NULL);
+
+		assert_non_null(h);	/* the demo student on it */
+		assert_int_equal(it_sql_long("WITH u AS (UPDATE auth.accounts SET "
+		    "password_hash = (SELECT password_hash FROM auth.accounts "
+		    "WHERE login = '2025S0004') WHERE login = $1 RETURNING 1) "
+		    "SELECT count(*) FROM u", id), 1);
+		snprintf(json, sizeof(json), "{\"account\":\"%s\","
+		    "\"password\":\"%s\"}", id, it_initial_password());
+		it_post("/api/v1/auth/login", NULL, json, &r);
+		it_assert_problem(&r, 403, "activation-required");
+		it_free(&r);
+		t = it_login(id, it_initial_password(), NULL);
+		assert_null(t);
+		free(h);
+	}
 	snprintf(json, sizeof(json), "{\"staff_id\":\"%s\",\"family_name\":"
 	    "\"HU\",\"given_name\":\"Yan\",\"roles\":[\"secretary\"]}", id);
 	tok = it_new_staff(admin, json, id, "Str0ng-Pass-2026");
@@ -255,14 +274,22 @@ test_staff_open_with_activation(void **state)
 	it_get("/api/v1/auth/me", tok, &r);
 	assert_int_equal(r.status, 401);
 	it_free(&r);
-	/* Five wrong tries use the secret up. */
-	for (i = 0; i < 5; i++) {
+	/* Every other way in ended with it (the login's known device). */
+	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.known_devices d "
+	    "JOIN auth.accounts a ON a.id = d.account_id WHERE a.login = $1",
+	    id), 0);
+	/* Wrong tries are counted and audited, but a stranger cannot burn
+	 * the secret with them. */
+	for (i = 0; i < 6; i++) {
 		activate(id, "wrong-secret-wrong-secret-2", "Str0ng-Pass-2026",
 		    &r);
+		it_assert_problem(&r, 422, "activation-invalid");
 		it_free(&r);
 	}
-	activate(id, secret, "Str0ng-Pass-2026", &r);
-	it_assert_problem(&r, 422, "activation-invalid");
+	assert_int_equal(it_sql_long("SELECT v.attempts FROM auth.activations "
+	    "v JOIN auth.accounts a ON a.id = v.account_id WHERE a.login = $1",
+	    id), 6);
+	assert_int_equal(activate(id, secret, "Str0ng-Pass-2026", &r), 200);
 	it_free(&r);
 	/* And an expired one is refused too. */
 	it_post("/api/v1/auth/admin/activation", admin, json, &r);

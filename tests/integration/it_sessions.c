@@ -312,14 +312,26 @@ test_wrong_passwords_from_a_session_lock(void **state)
 {
 	struct it_resp	 r;
 	char		 id[16], *tok;
-	int		 i;
+	int		 i, wrong, slowed;
 
 	(void)state;
 	tok = it_new_student(id, sizeof(id), PASSWORD);
-	for (i = 0; i < 5; i++)
-		assert_post("/api/v1/auth/me/reauth", tok,
-		    "{\"current_password\":\"Guess-Number-1\"}", 422,
-		    "current-password-wrong");
+	/* Wrong guesses: slowed down after 3 (each waits), locked at 5. */
+	for (i = 0, wrong = 0, slowed = 0; i < 20 && wrong < 5; i++) {
+		it_post("/api/v1/auth/me/reauth", tok, "{\"current_password\":"
+		    "\"Guess-Number-1\"}", &r);
+		if (r.status == 429) {
+			it_assert_problem(&r, 429, "login-slow-down");
+			slowed++;
+			usleep((useconds_t)atoi(r.retry_after) * 1000000);
+		} else {
+			it_assert_problem(&r, 422, "current-password-wrong");
+			wrong++;
+		}
+		it_free(&r);
+	}
+	assert_int_equal(wrong, 5);
+	assert_true(slowed >= 1);
 	it_post("/api/v1/auth/me/reauth", tok, "{\"current_password\":\""
 	    PASSWORD "\"}", &r);
 	it_assert_problem(&r, 429, "account-locked");

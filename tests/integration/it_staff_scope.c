@@ -136,13 +136,25 @@ test_secretary_acts_in_their_school(void **state)
 	    "'session.created' AND l.details->>'reason' = 'make-up class held "
 	    "on paper' AND l.actor_id IS NOT NULL", k.course_id), 1);
 
-	/* Withdrawal: the enrolment goes, audited; again, unchanged. */
+	/* Withdrawal: the course has held a session (the one above), whose
+	 * absences would leave the rates: only with a reason. */
 	snprintf(csv, sizeof(csv), "course_code,school_year,semester,"
 	    "student_id\n%s,%s,1,%s\n", k.code, k.year, own_id);
 	import_as(sec, "withdrawals", csv, &r);
 	assert_int_equal(r.status, 200);
+	assert_string_equal(rejected_field(&r), "reason");
+	it_free(&r);
+	snprintf(csv, sizeof(csv), "course_code,school_year,semester,"
+	    "student_id,reason\n%s,%s,1,%s,changed programme\n", k.code,
+	    k.year, own_id);
+	import_as(sec, "withdrawals", csv, &r);
+	assert_int_equal(r.status, 200);
 	assert_int_equal(json_int(&r, "withdrawn"), 1);
 	it_free(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM attendance."
+	    "audit_log l JOIN auth.accounts a ON a.id = l.student_id "
+	    "WHERE a.login = $1 AND l.details->>'reason' = "
+	    "'changed programme'", own_id), 1);
 	assert_int_equal(it_sql_long("SELECT count(*) FROM attendance."
 	    "enrolments e JOIN auth.accounts a ON a.id = e.student_id "
 	    "WHERE a.login = $1", own_id), 0);

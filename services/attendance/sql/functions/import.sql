@@ -192,7 +192,10 @@ END $$;
 
 -- Enrolments (p_withdraw false) and withdrawals (true) share the checks. A
 -- withdrawal removes the enrolment: the course's sessions no longer count
--- for the student; their records stay, and the audit names how many.
+-- for the student; their records stay. Once the course has held sessions
+-- that takes their absences out of the rates, so it needs a reason, the
+-- audit names the records by status, and the student's counsellors are
+-- told.
 CREATE OR REPLACE FUNCTION attendance.enrolment_rows(p_caller uuid, p_roles text[],
     p_rows jsonb, p_withdraw boolean, p_request_id text, p_client text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -220,6 +223,15 @@ BEGIN
 			    v_student.problem);
 			CONTINUE;
 		END IF;
+		IF p_withdraw AND coalesce(r->>'reason', '') = '' AND EXISTS (
+		    SELECT 1 FROM attendance.class_sessions s
+		    WHERE s.course_id = v_course.course_id
+		    AND s.starts_at < now()) THEN
+			v_rej := v_rej || attendance.row_error(r, 'reason',
+			    'is required: the course has held sessions, whose '
+			    'absences would leave the rates');
+			CONTINUE;
+		END IF;
 		IF p_withdraw THEN
 			DELETE FROM attendance.enrolments
 			WHERE course_id = v_course.course_id
@@ -235,15 +247,8 @@ BEGIN
 		END IF;
 		n_done := n_done + 1;
 		IF p_withdraw THEN
-			PERFORM attendance.audit(p_caller, 'enrolment.withdrawn',
-			    v_student.student_id, NULL, jsonb_build_object(
-			    'course_id', v_course.course_id), NULL,
-			    jsonb_build_object('row', r->'row', 'records_kept',
-			    (SELECT count(*) FROM attendance.records x
-			    JOIN attendance.class_sessions s ON s.id = x.session_id
-			    WHERE s.course_id = v_course.course_id
-				AND x.student_id = v_student.student_id)),
-			    p_request_id, p_client);
+			PERFORM attendance.withdrawn(p_caller, v_course.course_id,
+			    v_student.student_id, r, p_request_id, p_client);
 		END IF;
 	END LOOP;
 	PERFORM attendance.audit(p_caller, CASE WHEN p_withdraw
@@ -253,6 +258,34 @@ BEGIN
 	RETURN jsonb_build_object('created', CASE WHEN p_withdraw THEN 0
 	    ELSE n_done END, 'withdrawn', CASE WHEN p_withdraw THEN n_done
 	    ELSE 0 END, 'updated', 0, 'unchanged', n_same, 'rejected', v_rej);
+END $$;
+
+-- A withdrawal's trail: audited with its reason and the student's records
+-- in the course by status, and told to the student's counsellors.
+CREATE OR REPLACE FUNCTION attendance.withdrawn(p_caller uuid, p_course uuid,
+    p_student uuid, r jsonb, p_request_id text, p_client text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_records	jsonb;
+	v_code		text;
+BEGIN
+	SELECT coalesce(jsonb_object_agg(t.status, t.n), '{}') INTO v_records
+	FROM (SELECT x.status, count(*) AS n FROM attendance.records x
+	    JOIN attendance.class_sessions s ON s.id = x.session_id
+	    WHERE s.course_id = p_course AND x.student_id = p_student
+	    GROUP BY x.status) t;
+	PERFORM attendance.audit(p_caller, 'enrolment.withdrawn', p_student,
+	    NULL, jsonb_build_object('course_id', p_course), NULL,
+	    jsonb_strip_nulls(jsonb_build_object('row', r->'row', 'reason',
+	    NULLIF(r->>'reason', ''), 'records_kept', v_records)),
+	    p_request_id, p_client);
+	SELECT code INTO v_code FROM attendance.courses WHERE id = p_course;
+	PERFORM messaging.post_inbox(c.staff_id, 'attendance.withdrawal',
+	    'Withdrawn from ' || v_code, attendance.login_of(p_student) ||
+	    ' was withdrawn from ' || v_code || coalesce(': ' ||
+	    NULLIF(r->>'reason', ''), ''), jsonb_build_object('course_id',
+	    p_course, 'student', attendance.login_of(p_student)), p_caller)
+	FROM auth.counsellors_of(p_student) c;
 END $$;
 
 CREATE OR REPLACE FUNCTION attendance.import_enrolments(p_caller uuid, p_roles text[],

@@ -94,9 +94,10 @@ BEGIN
 	RETURN v_rec;
 END $$;
 
--- A student's audit trail: whole to the staff who may read the student
--- (a leave decision's comment only to the counsellors); to a teacher, the
--- entries of the sessions of the courses they teach.
+-- A student's audit trail: whole to the staff who may read the student;
+-- to a teacher, the entries of the sessions of the courses they teach. A
+-- leave decision's comment, and a correction's reason and evidence (often
+-- medical), only to the student's counsellors and to whoever wrote them.
 CREATE OR REPLACE FUNCTION attendance.audit_list(p_caller uuid, p_roles text[],
     p_student_login text, p_limit int, p_offset int) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -115,9 +116,12 @@ BEGIN
 	    jsonb_build_object('at', l.at, 'action', l.action,
 		'actor', attendance.login_of(l.actor_id),
 		'session_id', l.session_id, 'before', l.before,
-		'after', l.after, 'details', CASE WHEN v_medical
-		    OR l.action NOT LIKE 'leave.%' THEN l.details
-		    ELSE l.details - 'comment' END,
+		'after', l.after, 'details', CASE
+		    WHEN v_medical OR l.actor_id = p_caller THEN l.details
+		    WHEN l.action LIKE 'leave.%' THEN l.details - 'comment'
+		    WHEN l.action LIKE 'record.%'
+			THEN l.details - 'reason' - 'evidence_id'
+		    ELSE l.details END,
 		'request_id', l.request_id) ORDER BY l.id DESC)
 	    FROM (SELECT a.* FROM attendance.audit_log a
 		WHERE a.student_id = v_student AND (v_whole OR EXISTS (

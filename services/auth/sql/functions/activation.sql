@@ -1,10 +1,13 @@
 -- Activation: the one-time secret (its HMAC here) that opens an account
 -- without a shared password: a new member of staff's, or a student's whose
 -- initial password expired, or anyone staff reset. It expires (72 h by
--- default) and allows p_max wrong tries.
+-- default). Wrong tries are counted and audited but do not spend it: the
+-- secret (192 bits) cannot be guessed, and a stranger must not be able to
+-- burn a colleague's activation.
 
--- Issues a new activation for an account, replacing any earlier one: the
--- account's password stops working and its sessions end. Admins for
+-- Issues a new activation for an account, replacing any earlier one: every
+-- other way in ends with it (password, sessions, the WeChat binding, known
+-- devices, live codes), so an account taken over is taken back. Admins for
 -- anyone; the International Office for students.
 CREATE OR REPLACE FUNCTION auth.activation_issue(p_actor uuid, p_roles text[],
     p_login text, p_secret_hash text, p_ttl integer, p_request_id text,
@@ -30,6 +33,10 @@ BEGIN
 	UPDATE auth.sessions SET revoked_at = now(),
 	    revoke_reason = 'activation-issued'
 	WHERE account_id = v_acc.id AND revoked_at IS NULL;
+	DELETE FROM auth.wechat_bindings WHERE account_id = v_acc.id;
+	DELETE FROM auth.known_devices WHERE account_id = v_acc.id;
+	UPDATE auth.verification_codes SET consumed_at = now()
+	WHERE account_id = v_acc.id AND consumed_at IS NULL;
 	RETURN auth.activation_new(v_acc.id, p_actor, p_secret_hash, p_ttl,
 	    p_request_id, p_client);
 END $$;
@@ -54,18 +61,19 @@ BEGIN
 	    'activation_expires_at', v_expires);
 END $$;
 
--- The holder sets their password with the secret: one wrong try of p_max
--- used up per call; expired, used up or unknown all answer the same.
-CREATE OR REPLACE FUNCTION auth.activate(p_login text, p_secret_hash text,
-    p_new_hash text, p_max integer, p_request_id text, p_client text)
-RETURNS jsonb LANGUAGE plpgsql AS $$
+-- Whether a secret opens the account now ({} when it does): checked before
+-- the new password is hashed, and again when it is stored. A wrong one is
+-- counted and audited; expired, wrong or unknown all answer the same.
+CREATE OR REPLACE FUNCTION auth.activation_check(p_login text,
+    p_secret_hash text, p_request_id text, p_client text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
 DECLARE
 	v_act	auth.activations;
 BEGIN
 	SELECT v.* INTO v_act FROM auth.activations v
 	JOIN auth.accounts a ON a.id = v.account_id AND NOT a.disabled
 	WHERE lower(a.login) = lower(p_login) FOR UPDATE OF v;
-	IF NOT FOUND OR v_act.expires_at < now() OR v_act.attempts >= p_max THEN
+	IF NOT FOUND OR v_act.expires_at < now() THEN
 		RETURN auth.err('activation-invalid');
 	END IF;
 	IF v_act.secret_hash <> p_secret_hash THEN
@@ -75,7 +83,29 @@ BEGIN
 		    '{}', p_request_id, p_client);
 		RETURN auth.err('activation-invalid');
 	END IF;
+	RETURN '{}'::jsonb;
+END $$;
+
+-- The holder sets their password with the secret; every session opened
+-- meanwhile (by whatever way) ends.
+CREATE OR REPLACE FUNCTION auth.activate(p_login text, p_secret_hash text,
+    p_new_hash text, p_request_id text, p_client text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	v_check	jsonb := auth.activation_check(p_login, p_secret_hash,
+		    p_request_id, p_client);
+	v_act	auth.activations;
+BEGIN
+	IF v_check ? 'error' THEN
+		RETURN v_check;
+	END IF;
+	SELECT v.* INTO v_act FROM auth.activations v
+	JOIN auth.accounts a ON a.id = v.account_id
+	WHERE lower(a.login) = lower(p_login);
 	DELETE FROM auth.activations WHERE account_id = v_act.account_id;
+	UPDATE auth.sessions SET revoked_at = now(),
+	    revoke_reason = 'activated'
+	WHERE account_id = v_act.account_id AND revoked_at IS NULL;
 	UPDATE auth.accounts SET password_hash = p_new_hash,
 	    must_change_password = false, initial_password_expires_at = NULL,
 	    updated_at = now()

@@ -3,13 +3,15 @@
 -- unknown accounts are silently ignored). The message text, with the code,
 -- goes to the outbox marked sensitive. A binding code binds only while
 -- p_session, the session it was asked from, lives. One address or number
--- gets at most p_per_recipient codes a day, whichever account asks (no
--- flooding a victim by binding their number from many accounts).
+-- gets at most p_per_recipient binding codes a day, whichever account asks
+-- (no flooding a victim by binding their number from many accounts), and
+-- as many recovery codes per requesting client address (p_requester): a
+-- stranger asking recoveries does not use up the owner's own.
 CREATE OR REPLACE FUNCTION auth.code_issue(p_account uuid, p_login text, p_purpose text,
     p_target text, p_hash text, p_ttl integer, p_cooldown integer,
     p_max_attempts integer, p_subject text, p_body text,
     p_request_id text, p_client text, p_session uuid,
-    p_per_recipient integer) RETURNS jsonb
+    p_per_recipient integer, p_requester text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_acc		auth.accounts;
@@ -56,7 +58,10 @@ BEGIN
 	END IF;
 	IF (SELECT count(*) FROM auth.verification_codes
 	    WHERE lower(target) = lower(v_target)
-	    AND created_at > now() - interval '1 day') >= p_per_recipient THEN
+	    AND created_at > now() - interval '1 day'
+	    AND (purpose LIKE 'bind-%') = (p_purpose LIKE 'bind-%')
+	    AND (p_purpose LIKE 'bind-%' OR requester IS NOT DISTINCT FROM
+		p_requester)) >= p_per_recipient THEN
 		PERFORM auth.audit(coalesce(p_account, v_acc.id),
 		    'code.recipient_capped', v_acc.id, jsonb_build_object(
 		    'purpose', p_purpose), p_request_id, p_client);
@@ -68,9 +73,10 @@ BEGIN
 	WHERE account_id = v_acc.id AND purpose = p_purpose
 	    AND consumed_at IS NULL;
 	INSERT INTO auth.verification_codes (account_id, purpose, target,
-	    code_hash, max_attempts, expires_at, session_id)
+	    code_hash, max_attempts, expires_at, session_id, requester)
 	VALUES (v_acc.id, p_purpose, v_target, p_hash, p_max_attempts,
-	    now() + make_interval(secs => p_ttl), p_session);
+	    now() + make_interval(secs => p_ttl), p_session,
+	    left(p_requester, 64));
 	v_channel := CASE WHEN p_purpose LIKE '%email' THEN 'email'
 	    ELSE 'sms' END;
 	PERFORM messaging.enqueue(v_channel, v_target, p_subject, p_body,
@@ -84,8 +90,9 @@ END $$;
 
 -- Takes one attempt at the live code: returns its hash for the caller to
 -- compare in constant time. The attempt counts even if the caller dies.
--- Attempts are also capped per account over 24 h across codes: asking for
--- a new code every minute does not buy new guesses.
+-- Attempts are also capped per account and purpose over 24 h across codes:
+-- asking for a new code every minute does not buy new guesses (and wrong
+-- recovery guesses do not block the owner's own bindings).
 CREATE OR REPLACE FUNCTION auth.code_attempt(p_login text, p_purpose text,
     p_daily_max integer)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -99,7 +106,7 @@ BEGIN
 	ORDER BY c.created_at DESC LIMIT 1 FOR UPDATE OF c;
 	IF NOT FOUND OR v_code.attempts >= v_code.max_attempts
 	    OR (SELECT sum(attempts) FROM auth.verification_codes
-		WHERE account_id = v_code.account_id
+		WHERE account_id = v_code.account_id AND purpose = p_purpose
 		AND created_at > now() - interval '1 day') >= p_daily_max THEN
 		RETURN auth.err('code-invalid');
 	END IF;
@@ -168,6 +175,9 @@ BEGIN
 		DELETE FROM auth.login_failures
 		WHERE login = (SELECT lower(login) FROM auth.accounts
 		    WHERE id = v_code.account_id);
+		-- A recovered account needs no pending activation any more.
+		DELETE FROM auth.activations
+		WHERE account_id = v_code.account_id;
 	END IF;
 	PERFORM auth.audit(v_code.account_id, replace(v_code.purpose, '-', '.'),
 	    v_code.account_id, jsonb_build_object('target', v_code.target),

@@ -2,7 +2,22 @@
 -- per account in lanes and per client address; after p_slow failures in a
 -- lane each next try must wait (1 s, 2 s, 4 s... up to a minute) before
 -- the lane locks at p_max; a right password from a known device passes a
--- lock of the unknown lane. The p_* limits are the service's settings.
+-- lock of the unknown lane. An address is blocked when it tries too many
+-- distinct accounts (spraying), not for typos behind a campus NAT. The p_*
+-- limits are the service's settings.
+
+-- The key an address is counted under: IPv6 by its /64 (one host's
+-- usual share), IPv4 as it is.
+CREATE OR REPLACE FUNCTION auth.address_key(p_address text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	IF p_address LIKE '%:%' THEN
+		RETURN network(set_masklen(p_address::inet, 64))::text;
+	END IF;
+	RETURN p_address;
+EXCEPTION WHEN data_exception THEN
+	RETURN p_address;
+END $$;
 
 -- Which lane a login is in: 'known' when the device token (its HMAC) is one
 -- the account logged in from, else 'unknown'.
@@ -36,7 +51,8 @@ CREATE OR REPLACE FUNCTION auth.address_wait(p_address text) RETURNS integer
 LANGUAGE sql STABLE AS $$
 	SELECT coalesce((SELECT ceil(extract(epoch FROM blocked_until -
 	    now()))::int FROM auth.address_failures
-	    WHERE address = p_address AND blocked_until > now()), 0);
+	    WHERE address = auth.address_key(p_address)
+	    AND blocked_until > now()), 0);
 $$;
 
 -- First half of a login: the stored hash (NULL when unknown), the lane, and
@@ -64,8 +80,9 @@ BEGIN
 END $$;
 
 -- A failed try in a lane (and from an address): counted, locking the lane
--- at p_max within p_lock_seconds, and the address at p_address_max
--- failures within the same window.
+-- at p_max within p_lock_seconds, and the address once it has tried
+-- p_address_max distinct accounts within the same window. A known device's
+-- typos do not count against its address.
 CREATE OR REPLACE FUNCTION auth.login_failed(p_login text, p_account uuid,
     p_lane text, p_address text, p_max integer, p_lock_seconds integer,
     p_address_max integer, p_request_id text, p_client text) RETURNS jsonb
@@ -73,6 +90,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	v_fail	auth.login_failures;
 	v_addr	auth.address_failures;
+	v_key	text := auth.address_key(p_address);
 BEGIN
 	INSERT INTO auth.login_failures AS f (login, lane, failures,
 	    last_failure_at)
@@ -91,10 +109,10 @@ BEGIN
 		    jsonb_build_object('login', p_login, 'lane', p_lane),
 		    p_request_id, p_client);
 	END IF;
-	IF coalesce(p_address, '') <> '' AND p_lane <> 'session' THEN
+	IF coalesce(p_address, '') <> '' AND p_lane = 'unknown' THEN
 		INSERT INTO auth.address_failures AS a (address, failures,
 		    logins)
-		VALUES (p_address, 1, ARRAY[lower(p_login)])
+		VALUES (v_key, 1, ARRAY[lower(p_login)])
 		ON CONFLICT (address) DO UPDATE SET
 		    failures = CASE WHEN a.window_start < now() -
 			make_interval(secs => p_lock_seconds)
@@ -109,13 +127,15 @@ BEGIN
 			make_interval(secs => p_lock_seconds)
 			THEN now() ELSE a.window_start END
 		RETURNING * INTO v_addr;
-		IF v_addr.failures = p_address_max THEN
+		IF cardinality(v_addr.logins) >= p_address_max
+		    AND (v_addr.blocked_until IS NULL
+			OR v_addr.blocked_until < now()) THEN
 			UPDATE auth.address_failures SET blocked_until = now() +
 			    make_interval(secs => p_lock_seconds)
-			WHERE address = p_address;
+			WHERE address = v_key;
 			-- Password spraying shows in the trail.
 			PERFORM auth.audit(NULL, 'login.address_blocked', NULL,
-			    jsonb_build_object('address', p_address,
+			    jsonb_build_object('address', v_key,
 			    'failures', v_addr.failures, 'accounts',
 			    cardinality(v_addr.logins)), p_request_id, p_client);
 		END IF;
@@ -153,11 +173,11 @@ BEGIN
 		    p_limits[1], p_limits[2], p_limits[5], p_request_id,
 		    p_client);
 	END IF;
-	-- The initial password is a policy with an end: past it, only an
-	-- activation from staff opens the account.
+	-- The initial password is a policy with an end, and never a staff
+	-- member's: past it, only an activation opens the account.
 	IF EXISTS (SELECT 1 FROM auth.accounts WHERE id = p_account
-	    AND must_change_password AND initial_password_expires_at < now())
-	THEN
+	    AND must_change_password AND (kind = 'staff'
+	    OR initial_password_expires_at < now())) THEN
 		PERFORM auth.audit(p_account, 'login.initial_expired',
 		    p_account, '{}', p_request_id, p_client);
 		RETURN auth.err('activation-required');

@@ -1,15 +1,23 @@
 -- The stored password of an account (for a signed-in caller to prove it
--- again), and whether proving it is locked (the 'session' lane); setting a
--- new one.
-CREATE OR REPLACE FUNCTION auth.password_of(p_account uuid) RETURNS jsonb
+-- again), and whether proving it must wait (the 'session' lane: slowed
+-- down, or locked); setting a new one.
+CREATE OR REPLACE FUNCTION auth.password_of(p_account uuid, p_slow integer,
+    p_base_seconds integer) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object('hash', a.password_hash, 'login', a.login,
-	    'locked_for', coalesce(ceil(extract(epoch FROM
-		f.locked_until - now()))::int, 0))
+	SELECT jsonb_build_object('hash', a.password_hash, 'login', a.login)
+	    || auth.lane_wait(a.login, 'session', p_slow, p_base_seconds)
 	FROM auth.accounts a
-	LEFT JOIN auth.login_failures f ON f.login = lower(a.login)
-	    AND f.lane = 'session' AND f.locked_until > now()
 	WHERE a.id = p_account AND NOT a.disabled;
+$$;
+
+-- Whether the account's 'session' lane is locked now: a right password
+-- that raced wrong ones in parallel (all past the first check) is refused.
+CREATE OR REPLACE FUNCTION auth.session_lane_locked(p_account uuid)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT EXISTS (SELECT 1 FROM auth.login_failures f
+	    JOIN auth.accounts a ON f.login = lower(a.login)
+	    WHERE a.id = p_account AND f.lane = 'session'
+	    AND f.locked_until > now());
 $$;
 
 -- A wrong current password from a signed-in caller counts (a stolen token
@@ -32,6 +40,9 @@ BEGIN
 	-- Ended while the hashes were computed: nothing changes.
 	IF NOT auth.session_live(p_account, p_session) THEN
 		RETURN auth.err('unauthorized');
+	END IF;
+	IF auth.session_lane_locked(p_account) THEN
+		RETURN auth.err('account-locked');
 	END IF;
 	UPDATE auth.accounts SET password_hash = p_hash,
 	    must_change_password = false, updated_at = now()

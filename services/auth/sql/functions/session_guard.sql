@@ -30,6 +30,9 @@ CREATE OR REPLACE FUNCTION auth.session_reauth(p_account uuid,
     p_session uuid, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
+	IF auth.session_lane_locked(p_account) THEN
+		RETURN auth.err('account-locked');
+	END IF;
 	UPDATE auth.sessions SET reauth_at = now()
 	WHERE id = p_session AND auth.session_live(p_account, p_session);
 	IF NOT FOUND THEN
