@@ -97,6 +97,69 @@ for path in documented:
         continue
     if not any(to_template(r) and matches(to_template(r), path) for r in routes):
         errors.append("documented path %s is not routed" % path)
+# Every operation has an operationId (a generated client's method name):
+# the endpoint's declared name in its table (services/<name>/*.c, .name),
+# camel-cased after its service, so a new endpoint names itself.
+def c_defines(text):
+    return {m.group(1): m.group(2).split("/*")[0].strip() for m in
+            re.finditer(r"^#define\s+([A-Z_]+)\s+(.+)$", text, re.M)}
+
+
+def c_string(expr, defs, depth=0):
+    out = ""
+    for tok in re.findall(r'"(?:[^"\\]|\\.)*"|[A-Z_]+', expr):
+        if tok.startswith('"'):
+            out += tok[1:-1]
+        elif tok in defs and depth < 5:
+            out += c_string(defs[tok], defs, depth + 1) or ""
+        else:
+            return None
+    return out
+
+
+def camel(text):
+    parts = re.split(r"[_-]", text)
+    return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
+declared = []
+for sdir in sorted(glob.glob(ROOT + "/services/*/")):
+    service = sdir.rstrip("/").split("/")[-1]
+    headers = "".join(open(h).read() for h in glob.glob(sdir + "*.h"))
+    for cfile in sorted(glob.glob(sdir + "*.c")):
+        text = open(cfile).read()
+        defs = c_defines(headers)
+        defs.update(c_defines(text))
+        for m in re.finditer(r'\.name\s*=\s*"([a-z_]+)"\s*,\s*\.route\s*='
+                             r'\s*((?:"[^"]*"|[A-Z_]+|\s)+?)\s*,\s*\.method'
+                             r'\s*=\s*HTTP_METHOD_([A-Z]+)', text):
+            declared.append((camel(service + "_" + m.group(1)),
+                             c_string(m.group(2), defs), m.group(3).lower()))
+        for m in re.finditer(r'IMPORT\("([a-z]+)",', text):
+            declared.append((camel(service + "_import_" + m.group(1)),
+                             c_string("ATT_PREFIX", defs) + "import/" +
+                             m.group(1), "post"))
+
+ids = {}
+for path, item in spec["paths"].items():
+    sample = re.sub(r"\{[^}]+\}", "0f0f", path)
+    for method, op in item.items():
+        if method not in ("get", "post", "put", "patch", "delete"):
+            continue
+        opid = op.get("operationId")
+        if not opid:
+            errors.append("%s %s has no operationId" % (method.upper(), path))
+            continue
+        if opid in ids:
+            errors.append("operationId %s twice" % opid)
+        ids[opid] = path
+        want = [name for name, route, m in declared if m == method and
+                route and (re.match(route, sample) if route.startswith("^")
+                           else route == sample)]
+        if want and opid != want[0]:
+            errors.append("%s %s: operationId %s, its endpoint is %s"
+                          % (method.upper(), path, opid, want[0]))
+
 for e in errors:
     print("openapi:", e)
 print("%d passed, %d failed" % (len(routes) - len(errors), len(errors)))

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <curl/curl.h>
@@ -79,7 +80,44 @@ struct it_call {
 	struct curl_slist	*hdrs;
 	struct is_buf		 body;
 	struct it_resp		*resp;
+	char			 method[8];
+	char			 path[512];	/* "" for a whole URL */
 };
+
+static pthread_mutex_t	contract_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Every answer through nginx is written to $IS_TEST_CONTRACT_LOG (one JSON
+ * line each), which tests/check_responses.py checks against the contract
+ * once all tests have run.
+ */
+static void
+contract_log(const struct it_call *call, const struct it_resp *r)
+{
+	const char	*file = getenv("IS_TEST_CONTRACT_LOG");
+	cJSON		*line;
+	char		*text;
+	FILE		*f;
+
+	if (file == NULL || call->path[0] == '\0' || r->status == 0)
+		return;
+	line = cJSON_CreateObject();
+	cJSON_AddStringToObject(line, "method", call->method);
+	cJSON_AddStringToObject(line, "path", call->path);
+	cJSON_AddNumberToObject(line, "status", (double)r->status);
+	cJSON_AddStringToObject(line, "ctype", r->ctype);
+	if (strstr(r->ctype, "json") != NULL && r->body != NULL)
+		cJSON_AddStringToObject(line, "body", r->body);
+	text = cJSON_PrintUnformatted(line);
+	pthread_mutex_lock(&contract_lock);
+	if ((f = fopen(file, "a")) != NULL) {
+		fprintf(f, "%s\n", text);
+		fclose(f);
+	}
+	pthread_mutex_unlock(&contract_lock);
+	cJSON_free(text);
+	cJSON_Delete(line);
+}
 
 /*
  * Creates (or updates) a member of staff with the admin's token and body,
@@ -167,6 +205,9 @@ call_setup(struct it_call *call, const char *method, const char *path,
 	memset(r, 0, sizeof(*r));
 	memset(call, 0, sizeof(*call));
 	call->resp = r;
+	snprintf(call->method, sizeof(call->method), "%s", method);
+	if (strncmp(path, "http://", 7) != 0)
+		snprintf(call->path, sizeof(call->path), "%s", path);
 	is_buf_init(&call->body);
 	/* A path, through nginx; or a whole URL (a service's own port). */
 	snprintf(url, sizeof(url), "%s%s", strncmp(path, "http://", 7) == 0 ?
@@ -215,6 +256,7 @@ call_finish(struct it_call *call, CURLcode rc)
 	r->body = call->body.data;
 	r->len = call->body.len;
 	r->json = cJSON_Parse(call->body.data);
+	contract_log(call, r);
 }
 
 int
