@@ -76,10 +76,31 @@ deps() {
 		apt-get update -qq
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	fi
+	# Node for the contract's tools (lint, the docs page, the TypeScript
+	# client): Debian's, unless a node with npm is there already.
+	if ! command -v npm >/dev/null 2>&1; then
+		log "installing: nodejs npm"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+	fi
+	contract_tools
 	# Debian starts a system nginx on :80 at install; ours runs separately.
 	id -u "$RUN_USER" >/dev/null 2>&1 ||
 	    useradd --system --no-create-home --shell /usr/sbin/nologin "$RUN_USER"
 	grant_traversal
+}
+
+# The npm packages of tools/contract, as its package-lock.json pins them;
+# installed again only when the lock file changes.
+contract_tools() {
+	local dir=$ROOT/tools/contract stamp
+	stamp=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+	[ "$(cat "$dir/node_modules/.is-stamp" 2>/dev/null)" = "$stamp" ] &&
+	    return 0
+	log "installing the contract tools (npm ci)"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	echo "$stamp" >"$dir/node_modules/.is-stamp"
 }
 
 # The services and PostgreSQL run as $RUN_USER and must reach the checkout
@@ -103,6 +124,8 @@ build() {
 	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
 	    -DIS_BUILD_TESTS=OFF >/dev/null
 	cmake --build "$BUILD" -j"$(nproc)" >/dev/null
+	# The contract as a page, served by nginx at /api/docs.
+	"$ROOT/tools/contract/build-docs.sh" "$RUN/docs"
 }
 
 # Secrets and keys are generated once per instance and kept in $RUN.

@@ -160,6 +160,28 @@ test_nginx_errors_are_problems(void **state)
 
 /* Logs are not for everyone, and hold no login-ticket id (a bearer's
  * secret while it lives). */
+/* The contract as a page, built with the stack: served whole by nginx,
+ * loading nothing from elsewhere. */
+static void
+test_api_docs_served(void **state)
+{
+	struct it_resp	r;
+
+	(void)state;
+	it_get("/api/docs", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.ctype, "text/html"));
+	assert_non_null(strstr(r.body, "IS System API"));
+	assert_non_null(strstr(r.body, "authLogin"));	/* an operationId */
+	assert_non_null(strstr(r.body, "src=\"/api/docs/redoc.standalone.js\""));
+	assert_null(strstr(r.body, "src=\"http"));
+	it_free(&r);
+	it_get("/api/docs/redoc.standalone.js", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(r.len > 100000);
+	it_free(&r);
+}
+
 static void
 test_logs_are_private(void **state)
 {
@@ -202,6 +224,7 @@ main(void)
 		cmocka_unit_test(test_health_of_every_service),
 		cmocka_unit_test(test_metrics_count_requests),
 		cmocka_unit_test(test_logs_are_private),
+		cmocka_unit_test(test_api_docs_served),
 		cmocka_unit_test(test_unauthenticated_refused_everywhere),
 		cmocka_unit_test(test_token_accepted_by_other_services),
 		cmocka_unit_test(test_request_id_kept_and_generated),
