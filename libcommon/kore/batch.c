@@ -28,6 +28,7 @@
 #include "batch.h"
 #include "service.h"
 #include "iscommon/log.h"
+#include "iscommon/metrics.h"
 #include "iscommon/strutil.h"
 
 struct batch_slot;
@@ -230,6 +231,7 @@ batch_start(struct is_batch *b, struct batch_slot *s)
 	}
 	is_buf_append(&param, "]", 1);
 	s->busy = 1;
+	is_metrics_batch(s->n);
 
 	kore_pgsql_init(&s->sql);
 	kore_pgsql_bind_callback(&s->sql, batch_callback, s);

@@ -61,6 +61,17 @@ static const struct is_part	db_part = { "db", sizeof(struct db_call),
 static TAILQ_HEAD(, db_call)	db_waiting = TAILQ_HEAD_INITIALIZER(db_waiting);
 static int			db_in_use;
 
+void
+is_db_pool_counts(int *in_use, int *waiting)
+{
+	struct db_call	*d;
+
+	*in_use = db_in_use;
+	*waiting = 0;
+	TAILQ_FOREACH(d, &db_waiting, wait)
+		(*waiting)++;
+}
+
 /* Wakes the first waiting request when a connection is free for it. */
 static void
 db_wake_next(void)

@@ -36,6 +36,8 @@ void		 is_db_set_result(struct is_ctx *, const char *value, int);
 int		 is_db_reply(struct http_request *, struct is_ctx *, int);
 /* Answers a failed query: 409/422 for constraints, 503 to retry... */
 int		 is_db_fail_reply(struct http_request *, struct is_ctx *);
+/* This worker's pool: connections busy, requests waiting (metrics). */
+void		 is_db_pool_counts(int *in_use, int *waiting);
 /* The parsed value for a further step (caller owns it), or NULL when it
  * has answered instead (failure, no value, refusal). */
 cJSON		*is_db_result(struct http_request *, struct is_ctx *);

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "endpoint.h"
 #include "service.h"
+#include "task.h"
 #include "iscommon/config.h"
 #include "iscommon/generation.h"
 #include "iscommon/log.h"
@@ -96,6 +97,23 @@ log_flush_timer(void *arg, u_int64_t now)
 	(void)arg;
 	(void)now;
 	is_log_flush();
+}
+
+/* Each second, this worker's share of the gauges /metrics shows. */
+static void
+gauges_timer(void *arg, u_int64_t now)
+{
+	int	in_use, waiting, running, queued, id;
+
+	(void)arg;
+	(void)now;
+	id = worker != NULL ? (int)worker->id : 0;
+	is_db_pool_counts(&in_use, &waiting);
+	is_task_counts(&running, &queued);
+	is_metrics_gauge(IS_GAUGE_DB_IN_USE, id, in_use);
+	is_metrics_gauge(IS_GAUGE_DB_WAITING, id, waiting);
+	is_metrics_gauge(IS_GAUGE_TASKS_RUNNING, id, running);
+	is_metrics_gauge(IS_GAUGE_TASKS_WAITING, id, queued);
 }
 
 /*
@@ -216,6 +234,7 @@ service_init(const struct is_service *svc)
 	is_db_warm("db", pgsql_conn_max);
 	is_revocations_start();
 	kore_timer_add(log_flush_timer, 1000, NULL, 0);
+	kore_timer_add(gauges_timer, 1000, NULL, 0);
 	is_log("info", NULL, "%s worker ready (JWT key %s%s%s)", svc->name,
 	    is_keys.current.kid, is_keys.previous.pkey != NULL ?
 	    ", previous " : "", is_keys.previous.pkey != NULL ?

@@ -29,6 +29,7 @@ struct task_call {
 	/* Under a budget: counted while it runs, or queued with its input. */
 	struct is_task_budget	*budget;
 	int			 counted;
+	int			 running;	/* in tasks_running */
 	int			 queued;
 	int			 busy;		/* refused: the queue was full */
 	struct http_request	*req;
@@ -39,6 +40,17 @@ struct task_call {
 };
 
 TAILQ_HEAD(task_queue, task_call);
+
+/* This worker's tasks handed to Kore, and waiting in budgets (metrics). */
+static int	tasks_running;
+static int	tasks_waiting;
+
+void
+is_task_counts(int *running, int *waiting)
+{
+	*running = tasks_running;
+	*waiting = tasks_waiting;
+}
 
 static int	task_release(void *);
 
@@ -85,6 +97,10 @@ budget_kick(struct is_task_budget *b)
 static void
 budget_done(struct task_call *t)
 {
+	if (t->running) {
+		t->running = 0;
+		tasks_running--;
+	}
 	if (!t->counted)
 		return;
 	t->counted = 0;
@@ -101,6 +117,8 @@ start(struct task_call *t, struct http_request *req,
 	kore_task_run(&t->task);
 	kore_task_channel_write(&t->task, in, len);
 	t->created = 1;
+	t->running = 1;
+	tasks_running++;
 	t->state = IS_PENDING;
 	if (t->budget != NULL) {
 		t->budget->running++;
@@ -118,6 +136,7 @@ unqueue(struct task_call *t)
 	was_head = TAILQ_FIRST(budget_queue(t->budget)) == t;
 	TAILQ_REMOVE(budget_queue(t->budget), t, entry);
 	t->budget->waiting--;
+	tasks_waiting--;
 	t->queued = 0;
 	/* A head that leaves passes its wakeup on. */
 	if (was_head)
@@ -193,6 +212,7 @@ is_task_begin_within(struct http_request *req, struct is_ctx *c,
 	t->queued = 1;
 	t->state = IS_PENDING;
 	b->waiting++;
+	tasks_waiting++;
 	TAILQ_INSERT_TAIL(budget_queue(b), t, entry);
 	budget_kick(b);
 }

@@ -31,6 +31,9 @@ struct is_task_budget {
 	void		*queue;
 };
 
+/* This worker's tasks handed to Kore, and waiting in budgets (metrics). */
+void		 is_task_counts(int *running, int *waiting);
+
 /* Runs fn in a task thread; it reads in from its channel first. */
 void		 is_task_begin(struct http_request *, struct is_ctx *,
 		    int (*fn)(struct kore_task *), const void *in,

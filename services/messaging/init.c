@@ -4,7 +4,10 @@
  * is-deliverer (deliverer.c) sends the outbox; inbox, notices and
  * reminders come with the messaging issue.
  */
+#include <stdlib.h>
+
 #include "iskore.h"
+#include "iscommon/metrics.h"
 
 #define PREFIX	"/api/v1/messaging/"
 
@@ -43,5 +46,31 @@ static const struct is_endpoint	endpoints[] = {
 	IS_ENDPOINTS_END
 };
 
-const struct is_service		is_this_service = { "messaging", 0, NULL };
+/* The outbox's backlog, for /metrics (every worker sees the same). */
+static void
+outbox_seen(void *arg, const char *value)
+{
+	cJSON	*doc;
+	int	 id = worker != NULL ? (int)worker->id : 0;
+
+	(void)arg;
+	if (value == NULL || (doc = cJSON_Parse(value)) == NULL)
+		return;
+	is_metrics_gauge(IS_GAUGE_OUTBOX_PENDING, id,
+	    (double)is_json_int(doc, "pending", 0));
+	is_metrics_gauge(IS_GAUGE_OUTBOX_OLDEST, id, cJSON_GetNumberValue(
+	    cJSON_GetObjectItem(doc, "oldest_age_seconds")));
+	cJSON_Delete(doc);
+}
+
+static int
+messaging_init(void)
+{
+	is_periodic_watch("outbox", "SELECT messaging.outbox_stats()", 5000,
+	    NULL, outbox_seen, NULL);
+	return (0);
+}
+
+const struct is_service		is_this_service = { "messaging", 0,
+				    messaging_init };
 const struct is_endpoint *const	is_service_endpoints[] = { endpoints, NULL };

@@ -71,7 +71,7 @@ test_metrics_count_requests(void **state)
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "is_http_requests_total{service=\"auth\","
 	    "route=\"is_healthz\",code=\"2xx\"}"));
-	assert_non_null(strstr(r.body, "is_http_request_duration_ms_bucket{"
+	assert_non_null(strstr(r.body, "is_http_request_duration_seconds_bucket{"
 	    "service=\"auth\",route=\"is_healthz\",le=\"+Inf\"}"));
 	it_free(&r);
 }

@@ -468,8 +468,24 @@ test_metrics(void **state)
 	assert_non_null(strstr(text, "is_http_requests_total{service=\"unit\","
 	    "route=\"route_a\",code=\"2xx\"} 1"));
 	assert_non_null(strstr(text, "route=\"route_a\",code=\"4xx\"} 1"));
-	assert_non_null(strstr(text, "is_http_request_duration_ms_bucket{"
-	    "service=\"unit\",route=\"route_a\",le=\"5\"} 1"));
+	/* Seconds, the base unit: 3 ms falls in the 5 ms bucket. */
+	assert_non_null(strstr(text, "is_http_request_duration_seconds_bucket{"
+	    "service=\"unit\",route=\"route_a\",le=\"0.005\"} 1"));
+	free(text);
+	/* Gauges add up over workers; the outbox's are alike in all. */
+	is_metrics_gauge(IS_GAUGE_DB_IN_USE, 1, 2);
+	is_metrics_gauge(IS_GAUGE_DB_IN_USE, 2, 3);
+	is_metrics_gauge(IS_GAUGE_OUTBOX_PENDING, 1, 7);
+	is_metrics_gauge(IS_GAUGE_OUTBOX_PENDING, 2, 7);
+	is_metrics_batch(3);
+	is_metrics_batch(64);
+	text = is_metrics_render();
+	assert_non_null(strstr(text, "is_db_connections_in_use{service=\"unit\"} 5"));
+	assert_non_null(strstr(text, "is_outbox_pending_messages{service=\"unit\"} 7"));
+	assert_non_null(strstr(text, "is_db_batch_items_bucket{service=\"unit\","
+	    "le=\"4\"} 1"));
+	assert_non_null(strstr(text, "is_db_batch_items_sum{service=\"unit\"} 67"));
+	assert_null(strstr(text, "_ms"));
 	assert_non_null(strstr(text, "route=\"route_a\",le=\"+Inf\"} 2"));
 	assert_non_null(strstr(text, "route=\"route_b\",code=\"5xx\"} 1"));
 	free(text);
