@@ -12,8 +12,9 @@
 #include "iscommon/crypto.h"
 
 #define LEAVE		ATT_PREFIX "leave/"
+/* RFC 3339, as the API writes it: fractions of a second allowed. */
 #define TIME_RE		"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}" \
-			"(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+			"(:[0-9]{2}(\\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})$"
 
 static const char *const	correctors[] = { "teacher", "counsellor",
 				    "admin", NULL };

@@ -141,6 +141,24 @@ test_full_qr_class(void **state)
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(
 	    r.json, "record"), "final")));
 	it_free(&r);
+	/* /live counts a late scan once, as late_absent: the counts add up
+	 * to what is recorded. */
+	snprintf(path, sizeof(path), ATT "/sessions/%s/live", session);
+	it_get(path, teacher, &r);
+	{
+		cJSON	*counts = cJSON_GetObjectItem(r.json, "counts"), *c;
+		int	 sum = 0;
+
+		cJSON_ArrayForEach(c, counts)
+			sum += c->valueint;
+		assert_int_equal(sum, cJSON_GetObjectItem(r.json,
+		    "recorded")->valueint);
+		assert_int_equal(cJSON_GetObjectItem(counts,
+		    "late_absent")->valueint, 1);
+		assert_int_equal(cJSON_GetObjectItem(counts,
+		    "absent")->valueint, 0);
+	}
+	it_free(&r);
 	snprintf(path, sizeof(path), "{\"session_id\":\"%s\",\"student\":\"%s\","
 	    "\"status\":\"present\",\"reason\":\"was there\"}", session,
 	    k.ids[3]);
@@ -563,6 +581,42 @@ test_scopes(void **state)
 	it_get(path, s2, &r);
 	it_assert_problem(&r, 404, "not-found");
 	it_free(&r);
+	/* errors.md's rule: a session another teacher cannot see is 404;
+	 * its course's secretary sees it, may not run it: 403. */
+	{
+		char *session = att_add_session(&k, "2027-05-03", "08:00",
+		    "09:40", "roll_call"), *sec;
+		static const char *const what[] = { "open", "close", "live",
+		    "qr", "records", NULL };
+		int i;
+
+		sec = att_new_staff("secretary", NULL);
+		for (i = 0; what[i] != NULL; i++) {
+			snprintf(path, sizeof(path), ATT "/sessions/%s/%s",
+			    session, what[i]);
+			if (strcmp(what[i], "live") == 0 ||
+			    strcmp(what[i], "qr") == 0) {
+				it_get(path, s2, &r);
+				it_assert_problem(&r, 404, "not-found");
+				it_free(&r);
+				it_get(path, sec, &r);
+			} else {
+				const char *body = strcmp(what[i], "records")
+				    == 0 ? "{\"records\":[{\"student\":"
+				    "\"2023S0001\",\"status\":\"present\"}]}" :
+				    NULL;
+
+				it_post(path, s2, body, &r);
+				it_assert_problem(&r, 404, "not-found");
+				it_free(&r);
+				it_post(path, sec, body, &r);
+			}
+			it_assert_problem(&r, 403, "forbidden");
+			it_free(&r);
+		}
+		free(sec);
+		free(session);
+	}
 	free(s2);
 	/* Role denials. */
 	it_get(ATT "/rates/students?school_year=2026-2027&semester=1",

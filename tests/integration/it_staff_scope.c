@@ -222,8 +222,10 @@ test_teacher_sees_no_medical_data(void **state)
 	it_free(&r);
 	from = it_sql_text("SELECT to_char((now() + interval '1 day') AT TIME "
 	    "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", NULL);
+	/* With a fraction of a second, as RFC 3339 and the API's answers
+	 * allow. */
 	to = it_sql_text("SELECT to_char((now() + interval '4 days') AT TIME "
-	    "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", NULL);
+	    "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\".5Z\"')", NULL);
 	snprintf(json, sizeof(json), "{\"kind\":\"sick\",\"reason\":"
 	    "\"appendectomy\",\"from\":\"%s\",\"to\":\"%s\",\"certificate_id\":"
 	    "\"%s\"}", from, to, cert);

@@ -1,22 +1,40 @@
 -- Running a class: opening and closing check-in, the QR code's session,
 -- the live view, and recording roll calls and sign-in sheets.
 
+-- Who may run a session, as errors.md's rule says: NULL for its teacher
+-- (or the offices, p_offices, for what they may watch); 403 for whoever
+-- sees its course (its secretary, counsellors, students); 404 for others,
+-- to whom it does not exist.
+CREATE OR REPLACE FUNCTION attendance.session_refusal(p_caller uuid,
+    p_roles text[], p_session uuid, p_offices boolean) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT CASE
+	    WHEN s.id IS NULL THEN attendance.err('not-found')
+	    WHEN attendance.runs_session(p_caller, p_roles, p_session)
+		OR (p_offices AND attendance.is_office(p_roles)) THEN NULL
+	    WHEN attendance.can_see_course(p_caller, p_roles, s.course_id)
+		THEN attendance.err('forbidden', 'Only the course''s teacher '
+		    'runs its sessions')
+	    ELSE attendance.err('not-found') END
+	FROM (SELECT 1) one
+	LEFT JOIN attendance.class_sessions s ON s.id = p_session;
+$$;
+
 CREATE OR REPLACE FUNCTION attendance.session_open(p_caller uuid, p_roles text[],
     p_session uuid, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-	v_s	attendance.class_sessions;
-	v_early	int;
+	v_s		attendance.class_sessions;
+	v_early		int;
+	v_refusal	jsonb;
 BEGIN
+	v_refusal := attendance.session_refusal(p_caller, p_roles, p_session,
+	    false);
+	IF v_refusal IS NOT NULL THEN
+		RETURN v_refusal;
+	END IF;
 	SELECT * INTO v_s FROM attendance.class_sessions WHERE id = p_session
 	FOR UPDATE;
-	IF NOT FOUND THEN
-		RETURN attendance.err('not-found');
-	END IF;
-	IF NOT attendance.runs_session(p_caller, p_roles, p_session) THEN
-		RETURN attendance.err('forbidden',
-		    'Only the course''s teacher opens check-in');
-	END IF;
 	IF v_s.method <> 'qr' THEN
 		RETURN attendance.err('checkin-not-qr');
 	END IF;
@@ -40,13 +58,12 @@ END $$;
 CREATE OR REPLACE FUNCTION attendance.session_close(p_caller uuid, p_roles text[],
     p_session uuid, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
+DECLARE
+	v_refusal	jsonb := attendance.session_refusal(p_caller, p_roles,
+			    p_session, false);
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM attendance.class_sessions
-	    WHERE id = p_session) THEN
-		RETURN attendance.err('not-found');
-	END IF;
-	IF NOT attendance.runs_session(p_caller, p_roles, p_session) THEN
-		RETURN attendance.err('forbidden');
+	IF v_refusal IS NOT NULL THEN
+		RETURN v_refusal;
 	END IF;
 	UPDATE attendance.class_sessions SET checkin_closed_at = now()
 	WHERE id = p_session AND checkin_opened_at IS NOT NULL
@@ -65,10 +82,9 @@ CREATE OR REPLACE FUNCTION attendance.session_qr(p_caller uuid, p_roles text[],
     p_session uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT CASE
-	    WHEN NOT EXISTS (SELECT 1 FROM attendance.class_sessions
-		WHERE id = p_session) THEN attendance.err('not-found')
-	    WHEN NOT attendance.runs_session(p_caller, p_roles, p_session)
-		THEN attendance.err('forbidden')
+	    WHEN attendance.session_refusal(p_caller, p_roles, p_session,
+		false) IS NOT NULL THEN attendance.session_refusal(p_caller,
+		p_roles, p_session, false)
 	    WHEN EXISTS (SELECT 1 FROM attendance.class_sessions
 		WHERE id = p_session AND checkin_opened_at IS NOT NULL
 		AND checkin_closed_at IS NULL AND now() < ends_at)
@@ -81,10 +97,9 @@ CREATE OR REPLACE FUNCTION attendance.session_live(p_caller uuid, p_roles text[]
     p_session uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT CASE
-	    WHEN NOT EXISTS (SELECT 1 FROM attendance.class_sessions
-		WHERE id = p_session) THEN attendance.err('not-found')
-	    WHEN NOT (attendance.runs_session(p_caller, p_roles, p_session)
-		OR attendance.is_office(p_roles)) THEN attendance.err('forbidden')
+	    WHEN attendance.session_refusal(p_caller, p_roles, p_session,
+		true) IS NOT NULL THEN attendance.session_refusal(p_caller,
+		p_roles, p_session, true)
 	    ELSE (
 		WITH roster AS (
 		    SELECT e.student_id, r.status, r.late_scan
@@ -104,7 +119,9 @@ LANGUAGE sql STABLE AS $$
 			'left_early', count(*) FILTER (WHERE status = 'left_early'),
 			'personal_leave', count(*) FILTER (WHERE status = 'personal_leave'),
 			'sick_leave', count(*) FILTER (WHERE status = 'sick_leave'),
-			'absent', count(*) FILTER (WHERE status = 'absent')),
+			-- A late scan is absent, counted once: as late_absent.
+			'absent', count(*) FILTER (WHERE status = 'absent'
+			    AND late_scan IS NOT TRUE)),
 		    'missing', coalesce(jsonb_agg(attendance.student_brief(student_id)
 			ORDER BY student_id) FILTER (WHERE status IS NULL), '[]'))
 		FROM roster)
@@ -128,13 +145,12 @@ DECLARE
 	v_written	int := 0;
 	v_final		jsonb := '[]';
 BEGIN
+	v_rec := attendance.session_refusal(p_caller, p_roles, p_session,
+	    false);
+	IF v_rec IS NOT NULL THEN
+		RETURN v_rec;
+	END IF;
 	SELECT * INTO v_s FROM attendance.class_sessions WHERE id = p_session;
-	IF NOT FOUND THEN
-		RETURN attendance.err('not-found');
-	END IF;
-	IF NOT attendance.runs_session(p_caller, p_roles, p_session) THEN
-		RETURN attendance.err('forbidden');
-	END IF;
 	IF v_s.method = 'qr' THEN
 		RETURN attendance.err('conflict', 'QR sessions are recorded by '
 		    'scanning; correct individual records instead');
