@@ -146,24 +146,23 @@ async function main() {
 		const courses = await api.GET("/api/v1/attendance/courses", {
 			...bearer(teacher.access_token), params: { query: { school_year: year, semester: 1, limit: 200 } },
 		});
-		const found = (courses.data?.items as Array<{ id: string; code: string }> | undefined)
-		    ?.find((c) => c.code === course);
+		const found = courses.data?.items.find((c) => c.code === course);
 		check(found !== undefined, "the teacher sees the course", courses.error);
 		const sessions = await api.GET("/api/v1/attendance/courses/{course_id}/sessions", {
 			...bearer(teacher.access_token), params: { path: { course_id: found.id } },
 		});
-		const session = ((sessions.data as { items?: Array<{ id: string }> } | undefined)?.items ?? [])[0];
+		const session = sessions.data?.items[0];
 		check(session !== undefined, "the course has its session", sessions.error);
 		const opened = await api.POST("/api/v1/attendance/sessions/{session_id}/open", {
 			...bearer(teacher.access_token), params: { path: { session_id: session.id } },
 		});
-		const payload = (opened.data as { qr?: { payload?: string } } | undefined)?.qr?.payload;
+		const payload = opened.data?.qr.payload;
 		check(opened.response.status === 200 && payload !== undefined, "the teacher opens check-in", opened.error);
 		const scan = await api.POST("/api/v1/attendance/checkin", {
 			...bearer(phone),
 			body: { code: payload, latitude: 45.75, longitude: 126.63, accuracy: 10 },
 		});
-		const status = (scan.data as { record?: { status?: string } } | undefined)?.record?.status;
+		const status = scan.data?.record?.status;
 		check(scan.response.status === 200 && status === "present", "the student checks in: present", scan.error);
 	}
 
