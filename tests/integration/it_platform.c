@@ -180,6 +180,11 @@ test_api_docs_served(void **state)
 	assert_int_equal(r.status, 200);
 	assert_true(r.len > 100000);
 	it_free(&r);
+	/* Its download link: the contract itself. */
+	it_get("/api/docs/openapi.yaml", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "openapi: 3.1"));
+	it_free(&r);
 }
 
 static void
