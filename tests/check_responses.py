@@ -121,7 +121,7 @@ def check(entry):
 def main():
     seen = collections.Counter()
     total = 0
-    with open(LOG) as f:
+    with open(LOG, encoding="utf-8", errors="replace") as f:
         for line in f:
             total += 1
             problem = check(json.loads(line))

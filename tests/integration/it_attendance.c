@@ -581,6 +581,15 @@ test_scopes(void **state)
 	it_get(path, s2, &r);
 	it_assert_problem(&r, 404, "not-found");
 	it_free(&r);
+	it_get(path, teacher, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(cJSON_GetObjectItem(r.json, "course"));
+	it_free(&r);
+	/* Anyone signed in reads the policy. */
+	it_get(ATT "/policy", k.web[0], &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(cJSON_GetObjectItem(r.json, "timezone"));
+	it_free(&r);
 	/* errors.md's rule: a session another teacher cannot see is 404;
 	 * its course's secretary sees it, may not run it: 403. */
 	{

@@ -82,6 +82,7 @@ struct it_call {
 	struct it_resp		*resp;
 	char			 method[8];
 	char			 path[512];	/* "" for a whole URL */
+	char			*request;	/* a JSON body sent, for the log */
 };
 
 static pthread_mutex_t	contract_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -108,6 +109,8 @@ contract_log(const struct it_call *call, const struct it_resp *r)
 	cJSON_AddStringToObject(line, "ctype", r->ctype);
 	if (strstr(r->ctype, "json") != NULL && r->body != NULL)
 		cJSON_AddStringToObject(line, "body", r->body);
+	if (call->request != NULL)
+		cJSON_AddStringToObject(line, "request", call->request);
 	text = cJSON_PrintUnformatted(line);
 	pthread_mutex_lock(&contract_lock);
 	if ((f = fopen(file, "a")) != NULL) {
@@ -208,6 +211,11 @@ call_setup(struct it_call *call, const char *method, const char *path,
 	snprintf(call->method, sizeof(call->method), "%s", method);
 	if (strncmp(path, "http://", 7) != 0)
 		snprintf(call->path, sizeof(call->path), "%s", path);
+	/* (Bad-input tests send bytes that are not UTF-8: not logged.) */
+	if (body != NULL && ctype != NULL &&
+	    strcmp(ctype, "application/json") == 0 && len < 4096 &&
+	    is_utf8_valid(body, len))
+		call->request = strndup(body, len);
 	is_buf_init(&call->body);
 	/* A path, through nginx; or a whole URL (a service's own port). */
 	snprintf(url, sizeof(url), "%s%s", strncmp(path, "http://", 7) == 0 ?
@@ -257,6 +265,7 @@ call_finish(struct it_call *call, CURLcode rc)
 	r->len = call->body.len;
 	r->json = cJSON_Parse(call->body.data);
 	contract_log(call, r);
+	free(call->request);
 }
 
 int
