@@ -47,15 +47,6 @@ struct flow {
 	char		 first_failure[256];
 };
 
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 static void
 flow_once(struct flow *f)
 {
@@ -428,13 +419,13 @@ test_rotation_is_live(void **state)
 	memset(&flow, 0, sizeof(flow));
 	flow.token = old;
 
-	start = now_ms();
+	start = it_now_ms();
 	pid = spawn_rotation();
 	for (;;) {
 		flow_once(&flow);
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
-		if (now_ms() - start > ROTATION_S * 1000) {
+		if (it_now_ms() - start > ROTATION_S * 1000) {
 			kill(pid, SIGKILL);
 			fail_msg("deploy/local.sh rotate-keys took over %d s",
 			    ROTATION_S);
@@ -444,11 +435,11 @@ test_rotation_is_live(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	print_message("rotation took %ld ms, %ld requests meanwhile\n",
-	    now_ms() - start, flow.requests);
+	    it_now_ms() - start, flow.requests);
 
 	/* The new key published with the old one, and signing new logins. */
-	start = now_ms();
-	while (!settled && now_ms() - start < SETTLE_S * 1000) {
+	start = it_now_ms();
+	while (!settled && it_now_ms() - start < SETTLE_S * 1000) {
 		flow_once(&flow);
 		cJSON_Delete(jwks);
 		jwks = jwks_fetch();
@@ -492,9 +483,9 @@ test_rotation_is_live(void **state)
 	/* Every service took the files (its log is flushed each second);
 	 * no worker died doing it. */
 	for (i = 0; services[i] != NULL; i++) {
-		start = now_ms();
+		start = it_now_ms();
 		while (it_log_count(services[i], "JWT keys reloaded") == 0 &&
-		    now_ms() - start < 3000)
+		    it_now_ms() - start < 3000)
 			usleep(100 * 1000);
 		if (it_log_count(services[i], "JWT keys reloaded") == 0)
 			fail_msg("%s logged no key reload", services[i]);

@@ -28,16 +28,10 @@ static void
 ask_mobile_code(const char *tok, const char *mobile, long status,
     const char *problem)
 {
-	struct it_resp	r;
-	char		json[64];
+	char	json[64];
 
 	snprintf(json, sizeof(json), "{\"mobile\":\"%s\"}", mobile);
-	it_post("/api/v1/auth/me/mobile", tok, json, &r);
-	if (problem != NULL)
-		it_assert_problem(&r, status, problem);
-	else
-		assert_int_equal(r.status, status);
-	it_free(&r);
+	it_assert_post("/api/v1/auth/me/mobile", tok, json, status, problem);
 }
 
 static long

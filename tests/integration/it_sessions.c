@@ -11,15 +11,6 @@
 #define PASSWORD	"Str0ng-Pass-2026"
 #define FEED_LIMIT_MS	2000
 
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* The status of GET path with tok, asked n times (either worker). */
 static long
 status_of(const char *path, const char *tok, int n)
@@ -44,29 +35,15 @@ status_of(const char *path, const char *tok, int n)
 static long
 refused_everywhere_after(const char *tok, long since)
 {
-	while (now_ms() - since < 5000) {
+	while (it_now_ms() - since < 5000) {
 		if (status_of("/api/v1/attendance/rates", tok, 4) == 401 &&
 		    status_of("/api/v1/profile/anything", tok, 4) == 401 &&
 		    status_of("/api/v1/messaging/inbox", tok, 4) == 401 &&
 		    status_of("/api/v1/scholarship/anything", tok, 4) == 401)
-			return (now_ms() - since);
+			return (it_now_ms() - since);
 		usleep(50 * 1000);
 	}
 	return (-1);
-}
-
-static void
-assert_post(const char *path, const char *tok, const char *json,
-    long status, const char *code)
-{
-	struct it_resp	r;
-
-	it_post(path, tok, json, &r);
-	if (code != NULL)
-		it_assert_problem(&r, status, code);
-	else
-		assert_int_equal(r.status, status);
-	it_free(&r);
 }
 
 /* Binds mobile to the account of tok with the code sent to it. */
@@ -76,11 +53,11 @@ bind_mobile(const char *tok, const char *mobile)
 	char	json[64], *code;
 
 	snprintf(json, sizeof(json), "{\"mobile\":\"%s\"}", mobile);
-	assert_post("/api/v1/auth/me/mobile", tok, json, 202, NULL);
+	it_assert_post("/api/v1/auth/me/mobile", tok, json, 202, NULL);
 	code = it_sink_code(mobile);
 	assert_non_null(code);
 	snprintf(json, sizeof(json), "{\"code\":\"%s\"}", code);
-	assert_post("/api/v1/auth/me/mobile/confirm", tok, json, 200, NULL);
+	it_assert_post("/api/v1/auth/me/mobile/confirm", tok, json, 200, NULL);
 	free(code);
 }
 
@@ -113,20 +90,20 @@ test_logout_ends_the_session_everywhere(void **state)
 	it_request("POST", "/api/v1/auth/logout", tok, NULL, NULL, 0, &r);
 	assert_int_equal(r.status, 204);
 	it_free(&r);
-	t0 = now_ms();
+	t0 = it_now_ms();
 	/* auth: at once, on every route that reads or changes security. */
-	assert_post("/api/v1/auth/me/mobile", tok, "{\"mobile\":"
+	it_assert_post("/api/v1/auth/me/mobile", tok, "{\"mobile\":"
 	    "\"13800001111\"}", 401, "unauthorized");
-	assert_post("/api/v1/auth/me/mobile/confirm", tok,
+	it_assert_post("/api/v1/auth/me/mobile/confirm", tok,
 	    "{\"code\":\"123456\"}", 401, "unauthorized");
-	assert_post("/api/v1/auth/me/email", tok, "{}", 401, "unauthorized");
-	assert_post("/api/v1/auth/wechat/bind-ticket", tok, "{}", 401,
+	it_assert_post("/api/v1/auth/me/email", tok, "{}", 401, "unauthorized");
+	it_assert_post("/api/v1/auth/wechat/bind-ticket", tok, "{}", 401,
 	    "unauthorized");
-	assert_post("/api/v1/auth/me/reauth", tok, "{\"current_password\":\""
+	it_assert_post("/api/v1/auth/me/reauth", tok, "{\"current_password\":\""
 	    PASSWORD "\"}", 401, "unauthorized");
 	snprintf(json, sizeof(json), "{\"current_password\":\"%s\","
 	    "\"new_password\":\"Another-Pass-77\"}", PASSWORD);
-	assert_post("/api/v1/auth/me/password", tok, json, 401,
+	it_assert_post("/api/v1/auth/me/password", tok, json, 401,
 	    "unauthorized");
 	it_get("/api/v1/auth/sessions", tok, &r);
 	it_assert_problem(&r, 401, "unauthorized");
@@ -165,8 +142,8 @@ test_password_change_ends_other_sessions_everywhere(void **state)
 	it_post("/api/v1/auth/me/password", tok, json, &r);
 	assert_int_equal(r.status, 200);
 	it_free(&r);
-	t0 = now_ms();
-	assert_post("/api/v1/auth/wechat/bind-ticket", other, "{}", 401,
+	t0 = it_now_ms();
+	it_assert_post("/api/v1/auth/wechat/bind-ticket", other, "{}", 401,
 	    "unauthorized");
 	after = refused_everywhere_after(other, t0);
 	print_message("refused everywhere %ld ms after the change\n", after);
@@ -197,11 +174,11 @@ test_changing_a_channel_needs_a_recent_password(void **state)
 
 	/* A mini-program session never typed the password. */
 	snprintf(json, sizeof(json), "{\"mobile\":\"%s\"}", fresh);
-	assert_post("/api/v1/auth/me/mobile", mp, json, 403,
+	it_assert_post("/api/v1/auth/me/mobile", mp, json, 403,
 	    "reauthentication-required");
-	assert_post("/api/v1/auth/me/email", mp, "{}", 403,
+	it_assert_post("/api/v1/auth/me/email", mp, "{}", 403,
 	    "reauthentication-required");
-	assert_post("/api/v1/auth/wechat/bind-ticket", mp, "{}", 403,
+	it_assert_post("/api/v1/auth/wechat/bind-ticket", mp, "{}", 403,
 	    "reauthentication-required");
 	assert_int_equal(it_sql_long("SELECT count(*) FROM messaging.outbox "
 	    "WHERE recipient = $1", fresh), 0);
@@ -211,10 +188,10 @@ test_changing_a_channel_needs_a_recent_password(void **state)
 	it_free(&r);
 
 	/* Proving it: a wrong password is refused, the right one counts. */
-	assert_post("/api/v1/auth/me/reauth", mp,
+	it_assert_post("/api/v1/auth/me/reauth", mp,
 	    "{\"current_password\":\"Wrong-Pass-123\"}", 422,
 	    "current-password-wrong");
-	assert_post("/api/v1/auth/me/reauth", mp, "{}", 422, "validation");
+	it_assert_post("/api/v1/auth/me/reauth", mp, "{}", 422, "validation");
 	it_post("/api/v1/auth/me/reauth", mp, "{\"current_password\":\""
 	    PASSWORD "\"}", &r);
 	assert_int_equal(r.status, 200);
@@ -249,7 +226,7 @@ test_changing_a_channel_needs_a_recent_password(void **state)
 		    mpid), 1);
 		free(mpid);
 	}
-	assert_post("/api/v1/auth/me/mobile", mp, json, 403,
+	it_assert_post("/api/v1/auth/me/mobile", mp, json, 403,
 	    "reauthentication-required");
 
 	/* Replacing the WeChat binding tells the bound number. */
@@ -280,7 +257,7 @@ test_an_ended_session_started_nothing(void **state)
 	it_free(&r);
 	snprintf(mobile, sizeof(mobile), "136%08ld", random() % 100000000);
 	snprintf(json, sizeof(json), "{\"mobile\":\"%s\"}", mobile);
-	assert_post("/api/v1/auth/me/mobile", tok, json, 202, NULL);
+	it_assert_post("/api/v1/auth/me/mobile", tok, json, 202, NULL);
 	code = it_sink_code(mobile);
 	assert_non_null(code);
 
@@ -296,7 +273,7 @@ test_an_ended_session_started_nothing(void **state)
 		free(oa);
 	}
 	snprintf(json, sizeof(json), "{\"code\":\"%s\"}", code);
-	assert_post("/api/v1/auth/me/mobile/confirm", other, json, 422,
+	it_assert_post("/api/v1/auth/me/mobile/confirm", other, json, 422,
 	    "code-invalid");
 	assert_int_equal(it_sql_long("SELECT count(*) FROM auth.accounts "
 	    "WHERE mobile = $1", mobile), 0);

@@ -248,6 +248,30 @@ call_setup(struct it_call *call, const char *method, const char *path,
 	curl_easy_setopt(call->curl, CURLOPT_TIMEOUT, 30L);
 }
 
+long
+it_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* POSTs json to path with tok: the status, or the problem code, expected. */
+void
+it_assert_post(const char *path, const char *tok, const char *json,
+    long status, const char *code)
+{
+	struct it_resp	r;
+
+	it_post(path, tok, json, &r);
+	if (code != NULL)
+		it_assert_problem(&r, status, code);
+	else
+		assert_int_equal(r.status, status);
+	it_free(&r);
+}
+
 /* Fills the response from a finished call and frees the call. */
 static void
 call_finish(struct it_call *call, CURLcode rc)

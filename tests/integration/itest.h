@@ -45,6 +45,11 @@ void	 it_post_all(int n, const char *path, char *const *tokens,
 void	 it_post_all_within(int n, const char *path, char *const *tokens,
 	    char *const *bodies, struct it_resp *out, long timeout_ms);
 void	 it_free(struct it_resp *);
+/* POSTs json: answered status, or this problem (code not NULL). */
+void	 it_assert_post(const char *path, const char *tok, const char *json,
+	    long status, const char *code);
+/* A monotonic clock in milliseconds, for bounded waits. */
+long	 it_now_ms(void);
 /* Requests come from this loopback address (127.0.0.2...), NULL: default.
  * nginx and the lockout count per client address. */
 void	 it_set_source(const char *address);

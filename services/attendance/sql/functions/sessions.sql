@@ -81,26 +81,21 @@ END $$;
 CREATE OR REPLACE FUNCTION attendance.session_qr(p_caller uuid, p_roles text[],
     p_session uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-	SELECT CASE
-	    WHEN attendance.session_refusal(p_caller, p_roles, p_session,
-		false) IS NOT NULL THEN attendance.session_refusal(p_caller,
-		p_roles, p_session, false)
+	SELECT coalesce(attendance.session_refusal(p_caller, p_roles,
+	    p_session, false), CASE
 	    WHEN EXISTS (SELECT 1 FROM attendance.class_sessions
 		WHERE id = p_session AND checkin_opened_at IS NOT NULL
 		AND checkin_closed_at IS NULL AND now() < ends_at)
 		THEN attendance.session_json(p_session)
-	    ELSE attendance.err('checkin-closed') END;
+	    ELSE attendance.err('checkin-closed') END);
 $$;
 
 -- Live counts and who is missing, for the teacher during check-in.
 CREATE OR REPLACE FUNCTION attendance.session_live(p_caller uuid, p_roles text[],
     p_session uuid) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-	SELECT CASE
-	    WHEN attendance.session_refusal(p_caller, p_roles, p_session,
-		true) IS NOT NULL THEN attendance.session_refusal(p_caller,
-		p_roles, p_session, true)
-	    ELSE (
+	SELECT coalesce(attendance.session_refusal(p_caller, p_roles,
+	    p_session, true), (
 		WITH roster AS (
 		    SELECT e.student_id, r.status, r.late_scan
 		    FROM attendance.class_sessions s
@@ -124,8 +119,7 @@ LANGUAGE sql STABLE AS $$
 			    AND late_scan IS NOT TRUE)),
 		    'missing', coalesce(jsonb_agg(attendance.student_brief(student_id)
 			ORDER BY student_id) FILTER (WHERE status IS NULL), '[]'))
-		FROM roster)
-	    END;
+		FROM roster));
 $$;
 
 -- Roll call and sign-in sheets: the teacher records the class in bulk.
