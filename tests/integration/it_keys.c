@@ -286,26 +286,6 @@ sign_payload(const char *payload, const char *pem, size_t pemlen,
 	return (token);
 }
 
-/* The status of GET path with tok, the same on n asks (either worker);
- * -1 when the answers differ. */
-static long
-status_of(const char *path, const char *tok, int n)
-{
-	struct it_resp	r;
-	long		status = 0;
-	int		i;
-
-	for (i = 0; i < n; i++) {
-		it_get(path, tok, &r);
-		if (status == 0)
-			status = r.status;
-		else if (r.status != status)
-			status = -1;
-		it_free(&r);
-	}
-	return (status);
-}
-
 /* tok is taken (or refused, want 401) by every service, each worker. */
 static void
 assert_everywhere(const char *tok, long want)
@@ -313,13 +293,13 @@ assert_everywhere(const char *tok, long want)
 	char	path[128];
 	int	i;
 
-	assert_int_equal(status_of("/api/v1/auth/me", tok, 4), want);
-	assert_int_equal(status_of("/api/v1/attendance/courses", tok, 4), want);
+	assert_int_equal(it_status_of("/api/v1/auth/me", tok, 4), want);
+	assert_int_equal(it_status_of("/api/v1/attendance/courses", tok, 4), want);
 	/* Routes they do not have: 404 once the token is taken. */
 	for (i = 2; services[i] != NULL; i++) {
 		snprintf(path, sizeof(path), "/api/v1/%s/anything",
 		    services[i]);
-		assert_int_equal(status_of(path, tok, 4),
+		assert_int_equal(it_status_of(path, tok, 4),
 		    want == 200 ? 404 : want);
 	}
 }

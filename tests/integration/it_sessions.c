@@ -11,35 +11,16 @@
 #define PASSWORD	"Str0ng-Pass-2026"
 #define FEED_LIMIT_MS	2000
 
-/* The status of GET path with tok, asked n times (either worker). */
-static long
-status_of(const char *path, const char *tok, int n)
-{
-	struct it_resp	r;
-	long		status = 0;
-	int		i;
-
-	for (i = 0; i < n; i++) {
-		it_get(path, tok, &r);
-		if (status != 0 && r.status != status)
-			status = -1;
-		else if (status == 0)
-			status = r.status;
-		it_free(&r);
-	}
-	return (status);
-}
-
 /* Milliseconds from since until tok is refused by attendance and profile
  * (asked repeatedly, so each worker answers), or -1 after 5 s. */
 static long
 refused_everywhere_after(const char *tok, long since)
 {
 	while (it_now_ms() - since < 5000) {
-		if (status_of("/api/v1/attendance/rates", tok, 4) == 401 &&
-		    status_of("/api/v1/profile/anything", tok, 4) == 401 &&
-		    status_of("/api/v1/messaging/inbox", tok, 4) == 401 &&
-		    status_of("/api/v1/scholarship/anything", tok, 4) == 401)
+		if (it_status_of("/api/v1/attendance/rates", tok, 4) == 401 &&
+		    it_status_of("/api/v1/profile/anything", tok, 4) == 401 &&
+		    it_status_of("/api/v1/messaging/inbox", tok, 4) == 401 &&
+		    it_status_of("/api/v1/scholarship/anything", tok, 4) == 401)
 			return (it_now_ms() - since);
 		usleep(50 * 1000);
 	}
@@ -84,8 +65,8 @@ test_logout_ends_the_session_everywhere(void **state)
 	assert_non_null(tok);
 	other = it_login(id, PASSWORD, NULL);
 	assert_non_null(other);
-	assert_int_equal(status_of("/api/v1/attendance/rates", tok, 2), 200);
-	assert_int_equal(status_of("/api/v1/profile/anything", tok, 2), 404);
+	assert_int_equal(it_status_of("/api/v1/attendance/rates", tok, 2), 200);
+	assert_int_equal(it_status_of("/api/v1/profile/anything", tok, 2), 404);
 
 	it_request("POST", "/api/v1/auth/logout", tok, NULL, NULL, 0, &r);
 	assert_int_equal(r.status, 204);
@@ -116,9 +97,9 @@ test_logout_ends_the_session_everywhere(void **state)
 	print_message("refused everywhere %ld ms after the logout\n", after);
 	assert_true(after >= 0 && after <= FEED_LIMIT_MS);
 	sleep(1);
-	assert_int_equal(status_of("/api/v1/attendance/rates", tok, 4), 401);
+	assert_int_equal(it_status_of("/api/v1/attendance/rates", tok, 4), 401);
 	/* The other session lives on. */
-	assert_int_equal(status_of("/api/v1/attendance/rates", other, 4), 200);
+	assert_int_equal(it_status_of("/api/v1/attendance/rates", other, 4), 200);
 	it_get("/api/v1/auth/sessions", other, &r);
 	assert_int_equal(r.status, 200);
 	it_free(&r);
@@ -136,7 +117,7 @@ test_password_change_ends_other_sessions_everywhere(void **state)
 	(void)state;
 	tok = it_new_student(id, sizeof(id), PASSWORD);
 	other = it_login(id, PASSWORD, NULL);
-	assert_int_equal(status_of("/api/v1/attendance/rates", other, 2), 200);
+	assert_int_equal(it_status_of("/api/v1/attendance/rates", other, 2), 200);
 	snprintf(json, sizeof(json), "{\"current_password\":\"%s\","
 	    "\"new_password\":\"Another-Pass-77\"}", PASSWORD);
 	it_post("/api/v1/auth/me/password", tok, json, &r);
@@ -149,7 +130,7 @@ test_password_change_ends_other_sessions_everywhere(void **state)
 	print_message("refused everywhere %ld ms after the change\n", after);
 	assert_true(after >= 0 && after <= FEED_LIMIT_MS);
 	/* The session that changed it goes on. */
-	assert_int_equal(status_of("/api/v1/attendance/rates", tok, 4), 200);
+	assert_int_equal(it_status_of("/api/v1/attendance/rates", tok, 4), 200);
 	free(tok);
 	free(other);
 }

@@ -257,6 +257,26 @@ it_now_ms(void)
 	return (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* The status of GET path with tok, the same on n asks (so each worker
+ * answers); -1 when the answers differ. */
+long
+it_status_of(const char *path, const char *tok, int n)
+{
+	struct it_resp	r;
+	long		status = 0;
+	int		i;
+
+	for (i = 0; i < n; i++) {
+		it_get(path, tok, &r);
+		if (status == 0)
+			status = r.status;
+		else if (r.status != status)
+			status = -1;
+		it_free(&r);
+	}
+	return (status);
+}
+
 /* POSTs json to path with tok: the status, or the problem code, expected. */
 void
 it_assert_post(const char *path, const char *tok, const char *json,

@@ -48,6 +48,8 @@ void	 it_free(struct it_resp *);
 /* POSTs json: answered status, or this problem (code not NULL). */
 void	 it_assert_post(const char *path, const char *tok, const char *json,
 	    long status, const char *code);
+/* The status of GET path with tok on n asks; -1 when they differ. */
+long	 it_status_of(const char *path, const char *tok, int n);
 /* A monotonic clock in milliseconds, for bounded waits. */
 long	 it_now_ms(void);
 /* Requests come from this loopback address (127.0.0.2...), NULL: default.
