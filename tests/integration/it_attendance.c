@@ -799,11 +799,16 @@ test_open_checkin_keeps_room_and_method(void **state)
 	(void)state;
 	att_new_class(&k, "2025-2026", 2, 1);
 	session = att_add_session(&k, "2026-03-02", "08:00", "09:40", "qr");
-	assert_int_equal(it_sql_long("WITH u AS (UPDATE attendance."
-	    "class_sessions SET starts_at = date_trunc('minute', now()) + "
-	    "interval '2 min', ends_at = date_trunc('minute', now()) + "
-	    "interval '62 min' WHERE id = $1 RETURNING 1) SELECT count(*) "
-	    "FROM u", session), 1);
+	/* Starting in two minutes, ending within the local day (the import
+	 * below names it by local date and times). */
+	assert_int_equal(it_sql_long("WITH d AS (SELECT date_trunc('minute', "
+	    "now()) AS m, (date_trunc('day', now() AT TIME ZONE "
+	    "'Asia/Shanghai') + interval '1 day') AT TIME ZONE "
+	    "'Asia/Shanghai' AS midnight), u AS (UPDATE attendance."
+	    "class_sessions SET starts_at = least(m + interval '2 min', "
+	    "midnight - interval '3 min'), ends_at = least(m + "
+	    "interval '62 min', midnight - interval '1 min') FROM d "
+	    "WHERE id = $1 RETURNING 1) SELECT count(*) FROM u", session), 1);
 	mp = it_mp_token(k.web[0], openid, sizeof(openid));
 	code = att_open_checkin(session);
 	date = session_text(session, "to_char(starts_at AT TIME ZONE "
