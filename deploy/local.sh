@@ -42,7 +42,7 @@ RUN_USER=isys
 PG_BIN=/usr/lib/postgresql/15/bin
 
 PACKAGES=(build-essential cmake pkg-config kore libjwt-dev libcjson-dev
-	libcurl4-openssl-dev libssl-dev libpq-dev libcsv-dev libxml2-dev libqrencode-dev
+	libcurl4-openssl-dev libssl-dev libpq-dev libcsv-dev libxml2-dev libqrencode-dev libmagic-dev
 	libcmocka-dev postgresql-15 postgresql-client-15 nginx-light wrk curl
 	openssl python3 python3-yaml python3-jsonschema ca-certificates acl
 	prometheus)
