@@ -133,6 +133,8 @@ build() {
 secrets() {
 	install -d -m 755 "$RUN"
 	install -d -o "$RUN_USER" -m 700 "$RUN/keys"
+	# Documents uploaded to the profile service (profile.storage_root).
+	install -d -o "$RUN_USER" -m 700 "$RUN/documents"
 	if [ ! -f "$RUN/keys/jwt-private.pem" ]; then
 		openssl ecparam -name prime256v1 -genkey -noout \
 		    -out "$RUN/keys/jwt-private.pem" 2>/dev/null
@@ -147,6 +149,7 @@ secrets() {
 	(umask 077 && touch "$RUN/secrets.env")
 	for name in TOKEN_SECRET QR_SECRET WECHAT_SECRET WECHAT_MP_SECRET \
 	    WECHAT_CALLBACK_TOKEN SMS_API_KEY METRICS_TOKEN DB_PASSWORD_MIGRATOR \
+	    PROFILE_DATA_KEY PROFILE_LOOKUP_KEY \
 	    $(printf 'DB_PASSWORD_%s ' "${SERVICES[@]^^}"); do
 		grep -q "^$name=" "$RUN/secrets.env" ||
 		    echo "$name=$(openssl rand -hex 32)" >>"$RUN/secrets.env"
@@ -172,6 +175,11 @@ write_config() {
 		echo "jwt.previous_public_key = $RUN/keys/jwt-previous-public.pem"
 		echo "auth.token_secret = $TOKEN_SECRET"
 		echo "attendance.qr_secret = $QR_SECRET"
+		# Sealing personal data: the first key seals, every listed one
+		# opens (a new key goes first; the old stays until re-sealed).
+		echo "profile.data_keys = k1:$PROFILE_DATA_KEY"
+		echo "profile.lookup_key = $PROFILE_LOOKUP_KEY"
+		echo "profile.storage_root = $RUN/documents"
 		# What this instance's fake WeChat and SMS gateway expect.
 		echo "wechat.secret = $WECHAT_SECRET"
 		echo "wechat.mp_secret = $WECHAT_MP_SECRET"
@@ -236,6 +244,8 @@ render_kore_conf() {
 	# auth: hashing runs on all task threads but one at a time (task.h).
 	[ "$svc" = auth ] && body_max=2200000 && tasks=3
 	[ "$svc" = attendance ] && body_max=5300000
+	# profile: documents of up to 5 MiB, typed and stored in tasks.
+	[ "$svc" = profile ] && body_max=5300000 && tasks=2
 	sed -e "s#@PORT@#$port#g" -e "s#@MODULE@#$BUILD/services/$svc/$svc.so#g" \
 	    -e "s#@WORKERS@#$WORKERS#g" -e "s#@RUN@#$RUN#g" \
 	    -e "s#@BODY_MAX@#$body_max#g" -e "s#@SECCOMP_TRACING@#${IS_SECCOMP_TRACING:-no}#g" -e "s#@TASK_THREADS@#$tasks#g" \

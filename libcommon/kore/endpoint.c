@@ -11,6 +11,7 @@
 #include "csvreq.h"
 #include "reply.h"
 #include "iscommon/config.h"
+#include "iscommon/strutil.h"
 #include "iscommon/sqlcheck.h"
 
 #define DISPATCHER	"is_endpoint_dispatch"
@@ -103,23 +104,14 @@ static int
 path_id(struct http_request *req, struct is_ctx *c, const char **out)
 {
 	char	id[40];
-	size_t	i;
 
 	if (is_path_tail(req, c->ep->path_prefix, id, sizeof(id)) == -1 ||
-	    strlen(id) != 36)
-		goto refuse;
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (id[i] != '-')
-				goto refuse;
-		} else if (strchr("0123456789abcdefABCDEF", id[i]) == NULL)
-			goto refuse;
+	    !is_uuid_valid(id)) {
+		is_reply_problem(req, "not-found", NULL);
+		return (-1);
 	}
 	*out = is_ctx_keep(c, id);
 	return (0);
-refuse:
-	is_reply_problem(req, "not-found", NULL);
-	return (-1);
 }
 
 /* A paging value of the query, bounded. */

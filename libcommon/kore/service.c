@@ -51,6 +51,15 @@ KORE_SECCOMP_FILTER("iscommon",
 	KORE_SYSCALL_ALLOW(fcntl),
 	KORE_SYSCALL_ALLOW(setpriority),
 	KORE_SYSCALL_ALLOW(gettid),
+	/* Kore takes one filter per module: the profile service's document
+	 * store (services/profile/docstore.c) writes files in its tasks. */
+	KORE_SYSCALL_ALLOW(mkdir),
+	KORE_SYSCALL_ALLOW(mkdirat),
+	KORE_SYSCALL_ALLOW(renameat2),
+	KORE_SYSCALL_ALLOW(linkat),
+	KORE_SYSCALL_ALLOW(unlinkat),
+	KORE_SYSCALL_ALLOW(fsync),
+	KORE_SYSCALL_ALLOW(fdatasync),
 );
 
 struct is_jwt_keys	is_keys;

@@ -148,3 +148,22 @@ is_shared_zalloc(size_t len)
 	    -1, 0);
 	return (p == MAP_FAILED ? NULL : p);
 }
+
+/* 8-4-4-4-12 lower- or upper-case hex. */
+int
+is_uuid_valid(const char *s)
+{
+	size_t	i;
+
+	if (strlen(s) != 36)
+		return (0);
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return (0);
+		} else if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+			return (0);
+	}
+	return (1);
+}

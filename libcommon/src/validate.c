@@ -10,12 +10,14 @@
 #include "iscommon/strutil.h"
 #include "iscommon/validate.h"
 
-static void	add_error(cJSON *, const char *, const char *);
+static void	add_error(cJSON *, const char *, const char *, const char *);
 static int	check_string(const cJSON *, const struct is_field *, cJSON *);
 static int	matches(const char *, const char *);
 
+/* Each refusal in English and Chinese: the forms are used in both. */
 static void
-add_error(cJSON *errors, const char *field, const char *message)
+add_error(cJSON *errors, const char *field, const char *message,
+    const char *message_zh)
 {
 	cJSON	*e;
 
@@ -24,6 +26,7 @@ add_error(cJSON *errors, const char *field, const char *message)
 	e = cJSON_CreateObject();
 	cJSON_AddStringToObject(e, "field", field);
 	cJSON_AddStringToObject(e, "message", message);
+	cJSON_AddStringToObject(e, "message_zh", message_zh);
 	cJSON_AddItemToArray(errors, e);
 }
 
@@ -67,24 +70,26 @@ check_string(const cJSON *item, const struct is_field *f, cJSON *errors)
 {
 	const char	*v = item->valuestring;
 	size_t		 n;
-	char		 msg[128];
+	char		 msg[128], zh[128];
 	int		 i;
 
 	n = is_utf8_length(v);
 	if (f->min > 0 && n < (size_t)f->min) {
 		snprintf(msg, sizeof(msg), "must be at least %ld characters",
 		    f->min);
-		add_error(errors, f->name, msg);
+		snprintf(zh, sizeof(zh), "至少 %ld 个字符", f->min);
+		add_error(errors, f->name, msg, zh);
 		return (-1);
 	}
 	if (f->max > 0 && n > (size_t)f->max) {
 		snprintf(msg, sizeof(msg), "must be at most %ld characters",
 		    f->max);
-		add_error(errors, f->name, msg);
+		snprintf(zh, sizeof(zh), "最多 %ld 个字符", f->max);
+		add_error(errors, f->name, msg, zh);
 		return (-1);
 	}
 	if (f->pattern != NULL && !matches(f->pattern, v)) {
-		add_error(errors, f->name, "has an invalid format");
+		add_error(errors, f->name, "has an invalid format", "格式无效");
 		return (-1);
 	}
 	if (f->choices != NULL) {
@@ -92,7 +97,8 @@ check_string(const cJSON *item, const struct is_field *f, cJSON *errors)
 			if (strcmp(f->choices[i], v) == 0)
 				return (0);
 		}
-		add_error(errors, f->name, "is not one of the allowed values");
+		add_error(errors, f->name, "is not one of the allowed values",
+		    "不是允许的取值");
 		return (-1);
 	}
 	return (0);
@@ -105,11 +111,12 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 	const struct is_field	*f;
 	const cJSON		*item;
 	int			 bad = 0, known;
-	char			 msg[128];
+	char			 msg[128], zh[128];
 	double			 d;
 
 	if (!cJSON_IsObject(obj)) {
-		add_error(errors, "", "the body must be a JSON object");
+		add_error(errors, "", "the body must be a JSON object",
+		    "请求体必须是 JSON 对象");
 		return (-1);
 	}
 	cJSON_ArrayForEach(item, obj) {
@@ -119,7 +126,8 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 				known = 1;
 		}
 		if (!known) {
-			add_error(errors, item->string, "is not a known field");
+			add_error(errors, item->string, "is not a known field",
+			    "不是已知字段");
 			bad = 1;
 		}
 	}
@@ -127,7 +135,7 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 		item = cJSON_GetObjectItemCaseSensitive(obj, f->name);
 		if (item == NULL || cJSON_IsNull(item)) {
 			if (f->required) {
-				add_error(errors, f->name, "is required");
+				add_error(errors, f->name, "is required", "必填");
 				bad = 1;
 			}
 			continue;
@@ -135,7 +143,8 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 		switch (f->type) {
 		case IS_F_STRING:
 			if (!cJSON_IsString(item)) {
-				add_error(errors, f->name, "must be a string");
+				add_error(errors, f->name, "must be a string",
+				    "必须是字符串");
 				bad = 1;
 			} else if (check_string(item, f, errors) == -1)
 				bad = 1;
@@ -143,53 +152,64 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 		case IS_F_INT:
 			d = item->valuedouble;
 			if (!cJSON_IsNumber(item) || d != (double)(long)d) {
-				add_error(errors, f->name, "must be an integer");
+				add_error(errors, f->name, "must be an integer",
+				    "必须是整数");
 				bad = 1;
 			} else if ((f->min != 0 || f->max != 0) &&
 			    (d < f->min || d > f->max)) {
 				snprintf(msg, sizeof(msg),
 				    "must be between %ld and %ld", f->min,
 				    f->max);
-				add_error(errors, f->name, msg);
+				snprintf(zh, sizeof(zh), "必须在 %ld 到 %ld 之间",
+				    f->min, f->max);
+				add_error(errors, f->name, msg, zh);
 				bad = 1;
 			}
 			break;
 		case IS_F_NUMBER:
 			d = item->valuedouble;
 			if (!cJSON_IsNumber(item) || d != d) {
-				add_error(errors, f->name, "must be a number");
+				add_error(errors, f->name, "must be a number",
+				    "必须是数字");
 				bad = 1;
 			} else if ((f->min != 0 || f->max != 0) &&
 			    (d < f->min || d > f->max)) {
 				snprintf(msg, sizeof(msg),
 				    "must be between %ld and %ld", f->min,
 				    f->max);
-				add_error(errors, f->name, msg);
+				snprintf(zh, sizeof(zh), "必须在 %ld 到 %ld 之间",
+				    f->min, f->max);
+				add_error(errors, f->name, msg, zh);
 				bad = 1;
 			}
 			break;
 		case IS_F_BOOL:
 			if (!cJSON_IsBool(item)) {
-				add_error(errors, f->name, "must be a boolean");
+				add_error(errors, f->name, "must be a boolean",
+				    "必须是布尔值");
 				bad = 1;
 			}
 			break;
 		case IS_F_ARRAY:
 			if (!cJSON_IsArray(item)) {
-				add_error(errors, f->name, "must be an array");
+				add_error(errors, f->name, "must be an array",
+				    "必须是数组");
 				bad = 1;
 			} else if (f->max > 0 &&
 			    cJSON_GetArraySize(item) > f->max) {
-				add_error(errors, f->name, "has too many items");
+				add_error(errors, f->name, "has too many items",
+				    "项目过多");
 				bad = 1;
 			} else if (cJSON_GetArraySize(item) < f->min) {
-				add_error(errors, f->name, "has too few items");
+				add_error(errors, f->name, "has too few items",
+				    "项目过少");
 				bad = 1;
 			}
 			break;
 		case IS_F_OBJECT:
 			if (!cJSON_IsObject(item)) {
-				add_error(errors, f->name, "must be an object");
+				add_error(errors, f->name, "must be an object",
+				    "必须是对象");
 				bad = 1;
 			}
 			break;

@@ -42,6 +42,5 @@ char	*att_qr_svg(const char *payload);
 
 /* upload.c: what an upload is, judged by its first bytes. */
 const char	*att_sniff_type(const void *data, size_t len);
-int		 att_is_uuid(const char *);
 
 #endif

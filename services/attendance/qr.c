@@ -48,7 +48,7 @@ att_qr_make(const char *secret, const char *session_id, long window,
 	char	mac[QR_MAC_HEX + 1];
 	int	n;
 
-	if (!att_is_uuid(session_id) || qr_mac(secret, session_id, window,
+	if (!is_uuid_valid(session_id) || qr_mac(secret, session_id, window,
 	    mac) == -1)
 		return (-1);
 	n = snprintf(out, len, QR_PREFIX "%s.%ld.%s", session_id, window, mac);
@@ -70,7 +70,7 @@ att_qr_verify(const char *secret, const char *payload, time_t now,
 		return (ATT_QR_INVALID);
 	memcpy(session_id, p, 36);
 	session_id[36] = '\0';
-	if (!att_is_uuid(session_id))
+	if (!is_uuid_valid(session_id))
 		return (ATT_QR_INVALID);
 	p += 37;
 	if (*p < '0' || *p > '9')

@@ -23,22 +23,3 @@ att_sniff_type(const void *data, size_t len)
 		return ("image/png");
 	return (NULL);
 }
-
-/* 8-4-4-4-12 lower- or upper-case hex. */
-int
-att_is_uuid(const char *s)
-{
-	size_t	i;
-
-	if (strlen(s) != 36)
-		return (0);
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return (0);
-		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
-			return (0);
-	}
-	return (1);
-}

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <magic.h>
+#include <pthread.h>
 
 #include "docstore.h"
 
@@ -100,21 +101,28 @@ pf_magic_open(void)
 	return (0);
 }
 
+/* One cookie, used by the worker's task threads: libmagic's is not
+ * thread-safe, and its answer lives in the cookie until the next call. */
+static pthread_mutex_t	magic_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int
 pf_magic_type(const void *data, size_t len, char *out, size_t outlen)
 {
 	const char	*t;
 	size_t		 n;
+	int		 rc = -1;
 
 	if (magic_cookie == NULL || out == NULL || outlen == 0)
 		return (-1);
-	if ((t = magic_buffer(magic_cookie, data, len)) == NULL)
-		return (-1);
+	pthread_mutex_lock(&magic_lock);
 	/* A truncated type could match a shorter accepted one: refuse. */
-	if ((n = strlen(t)) >= outlen)
-		return (-1);
-	memcpy(out, t, n + 1);
-	return (0);
+	if ((t = magic_buffer(magic_cookie, data, len)) != NULL &&
+	    (n = strlen(t)) < outlen) {
+		memcpy(out, t, n + 1);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&magic_lock);
+	return (rc);
 }
 
 int

@@ -21,5 +21,7 @@ int	 is_utf8_valid(const char *s, size_t len);
 size_t	 is_utf8_length(const char *s);
 char	*is_strdup(const char *);
 void	*is_shared_zalloc(size_t);
+/* 1 when s is a UUID: 8-4-4-4-12 hex digits, either case. */
+int	 is_uuid_valid(const char *s);
 
 #endif

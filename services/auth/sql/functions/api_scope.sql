@@ -93,3 +93,6 @@ GRANT EXECUTE ON FUNCTION auth.visible_students(uuid),
     auth.is_counsellor_of(uuid, uuid), auth.counsellors_of(uuid),
     auth.manages_school(uuid, text)
     TO is_attendance;
+
+GRANT EXECUTE ON FUNCTION auth.visible_students(uuid),
+    auth.can_read_student(uuid, uuid) TO is_profile;

@@ -14,3 +14,6 @@ $$;
 
 GRANT EXECUTE ON FUNCTION messaging.post_inbox(uuid, text, text, text,
     jsonb, uuid) TO is_attendance;
+
+GRANT EXECUTE ON FUNCTION messaging.post_inbox(uuid, text, text, text,
+    jsonb, uuid) TO is_profile;
