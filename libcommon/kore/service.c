@@ -51,6 +51,8 @@ KORE_SECCOMP_FILTER("iscommon",
 	KORE_SYSCALL_ALLOW(fcntl),
 	KORE_SYSCALL_ALLOW(setpriority),
 	KORE_SYSCALL_ALLOW(gettid),
+	/* realloc of a large buffer (an upload being read) moves it. */
+	KORE_SYSCALL_ALLOW(mremap),
 	/* Kore takes one filter per module: the profile service's document
 	 * store (services/profile/docstore.c) writes files in its tasks. */
 	KORE_SYSCALL_ALLOW(mkdir),

@@ -55,6 +55,13 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	else if (strncasecmp(line, "x-request-id: ", 14) == 0)
 		snprintf(r->request_id, sizeof(r->request_id), "%.79s",
 		    line + 14);
+	else if (strncasecmp(line, "etag: ", 6) == 0)
+		snprintf(r->etag, sizeof(r->etag), "%.63s", line + 6);
+	else if (strncasecmp(line, "content-disposition: ", 21) == 0)
+		snprintf(r->disposition, sizeof(r->disposition), "%.127s",
+		    line + 21);
+	else if (strcasecmp(line, "x-content-type-options: nosniff") == 0)
+		r->nosniff++;
 	return (len);
 }
 
@@ -190,6 +197,15 @@ it_fail_login_until_locked(const char *account)
 
 /* The loopback address requests come from ("": the system's choice). */
 static char	source_address[64];
+/* One more request header ("If-Match: \"3\""), "": none. */
+static char	extra_header[256];
+
+void
+it_set_header(const char *line)
+{
+	snprintf(extra_header, sizeof(extra_header), "%s",
+	    line != NULL ? line : "");
+}
 
 void
 it_set_source(const char *address)
@@ -229,6 +245,8 @@ call_setup(struct it_call *call, const char *method, const char *path,
 		snprintf(h, sizeof(h), "Content-Type: %s", ctype);
 		call->hdrs = curl_slist_append(call->hdrs, h);
 	}
+	if (extra_header[0] != '\0')
+		call->hdrs = curl_slist_append(call->hdrs, extra_header);
 	call->hdrs = curl_slist_append(call->hdrs, "Expect:");
 	curl_easy_setopt(call->curl, CURLOPT_URL, url);
 	if (source_address[0] != '\0')

@@ -29,6 +29,9 @@ struct it_resp {
 	char	 cache_control[64];
 	char	 retry_after[32];
 	char	 request_id[80];
+	char	 etag[64];
+	char	 disposition[128];
+	int	 nosniff;		/* X-Content-Type-Options: nosniff */
 };
 
 void	 it_init(void);
@@ -56,6 +59,8 @@ long	 it_now_ms(void);
  * nginx and the lockout count per client address. */
 void	 it_set_source(const char *address);
 const char *it_str(struct it_resp *, const char *name);
+/* A header every following request sends ("If-Match: \"3\""); NULL: none. */
+void	 it_set_header(const char *line);
 
 /* Asserts r is problem+json with this status and code. */
 void	 it_assert_problem(struct it_resp *, long status, const char *code);

@@ -40,13 +40,14 @@ BEGIN
 		    'passport (same order, same capitals); the %s differs',
 		    v_passport->>'full_name', v_diff);
 		RETURN profile.err('holder-name-mismatch', 'The account holder '
-		    'name ' || v_msg, jsonb_build_array(jsonb_build_object(
-		    'field', 'holder_name', 'message', v_msg)));
+		    'name ' || v_msg, jsonb_build_array(profile.field_error(
+		    'holder_name', v_msg, format('必须与护照姓名 "%s" 完全一致'
+		    '（顺序和大小写相同）', v_passport->>'full_name'))));
 	END IF;
 	IF p_card->>'holder_passport_number_lookup'
 	    IS DISTINCT FROM v_passport->>'number_lookup' THEN
 		RETURN profile.field_err('holder_passport_number', 'must be the '
-		    'number of your current passport');
+		    'number of your current passport', '必须是您当前护照的号码');
 	END IF;
 	RETURN NULL;
 END $$;
@@ -145,7 +146,7 @@ BEGIN
 	END IF;
 	IF p_decision = 'reject' AND coalesce(btrim(p_reason), '') = '' THEN
 		RETURN profile.field_err('reason', 'say why the card is '
-		    'rejected: the student reads it');
+		    'rejected: the student reads it', '请填写驳回原因，学生可见');
 	END IF;
 	IF p_decision = 'approve' THEN
 		-- The passport may have changed since the request.

@@ -8,11 +8,20 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
 	    'detail', p_detail, 'errors', p_errors));
 $$;
 
--- One field's refusal, as the validation problem lists them.
-CREATE OR REPLACE FUNCTION profile.field_err(p_field text, p_message text)
-RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+-- One field's refusal, in English and Chinese, as the validation
+-- problem lists them.
+CREATE OR REPLACE FUNCTION profile.field_error(p_field text, p_message text,
+    p_message_zh text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object('field', p_field, 'message', p_message,
+	    'message_zh', p_message_zh);
+$$;
+
+CREATE OR REPLACE FUNCTION profile.field_err(p_field text, p_message text,
+    p_message_zh text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
 	SELECT profile.err('validation', NULL, jsonb_build_array(
-	    jsonb_build_object('field', p_field, 'message', p_message)));
+	    profile.field_error(p_field, p_message, p_message_zh)));
 $$;
 
 CREATE OR REPLACE FUNCTION profile.audit(p_actor uuid, p_action text,

@@ -181,9 +181,11 @@ END $$;
 CREATE OR REPLACE FUNCTION profile.document_refusals(p_student uuid,
     p_section text, p_data jsonb) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-	SELECT coalesce(jsonb_agg(jsonb_build_object('field', e.key,
-	    'message', format('must be the id of a document of kind %s you '
-	    'uploaded', profile.doc_field_kind(p_section, e.key)))), '[]')
+	SELECT coalesce(jsonb_agg(profile.field_error(e.key,
+	    format('must be the id of a document of kind %s you uploaded',
+	    profile.doc_field_kind(p_section, e.key)),
+	    format('必须是您上传的 %s 类文件',
+	    profile.doc_field_kind(p_section, e.key)))), '[]')
 	FROM jsonb_each_text(p_data) e
 	WHERE profile.doc_field_kind(p_section, e.key) IS NOT NULL
 	    AND e.value IS NOT NULL
