@@ -547,6 +547,7 @@ struct me_entry {
 	char			 sub[64];
 	struct is_gen_stamp	 stamp;
 	u_int64_t		 expires;
+	u_int64_t		 refreshing_until;
 	char			*json;
 };
 
@@ -588,12 +589,21 @@ me_start(struct http_request *req)
 	struct is_ctx	*c = is_ctx_get(req);
 	struct me_entry	*e = me_slot(c->claims.sub);
 	struct me_flow	*f;
+	u_int64_t	 now = kore_time_ms();
 
+	/*
+	 * Current, or old by age only (no change seen) while one request
+	 * refreshes it: an expiry never sends every concurrent caller to the
+	 * database at once.
+	 */
 	if (e->json != NULL && strcmp(e->sub, c->claims.sub) == 0 &&
-	    is_gen_current(c->claims.sub, &e->stamp) &&
-	    kore_time_ms() <= e->expires) {
-		is_reply_json(req, 200, e->json);
-		return (HTTP_STATE_COMPLETE);
+	    is_gen_current(c->claims.sub, &e->stamp)) {
+		if (now > e->expires && now > e->refreshing_until)
+			e->refreshing_until = now + 1000;
+		else {
+			is_reply_json(req, 200, e->json);
+			return (HTTP_STATE_COMPLETE);
+		}
 	}
 	/* Stamped before the query: a change during it is not lost. */
 	f = is_ctx_part(c, &me_part);
@@ -632,6 +642,7 @@ me_answer(struct http_request *req)
 		e->json = is_strdup(json);
 		snprintf(e->sub, sizeof(e->sub), "%s", c->claims.sub);
 		e->stamp = f->stamp;
+		e->refreshing_until = 0;
 		e->expires = kore_time_ms() + (u_int64_t)pf_conf.me_cache_ms;
 	}
 	is_reply_json(req, 200, json);
