@@ -129,6 +129,16 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 			add_error(errors, item->string, "is not a known field",
 			    "不是已知字段");
 			bad = 1;
+		} else if (cJSON_GetObjectItemCaseSensitive(obj,
+		    item->string) != item) {
+			/*
+			 * Only the first of two is checked here, and the
+			 * database keeps the last: a repeated key would carry
+			 * an unchecked value past the form.
+			 */
+			add_error(errors, item->string, "is given twice",
+			    "重复出现");
+			bad = 1;
 		}
 	}
 	for (f = spec; f->name != NULL; f++) {

@@ -34,6 +34,8 @@ struct doc_job {
 	char			 found[128];
 	char			 sha256[65];
 	int			 done;		/* stored, read or deleted */
+	int			 stored;	/* a file is under key */
+	int			 recorded;	/* ...and its row committed */
 	char			 ctype[64];
 	char			 disposition[96];
 };
@@ -45,6 +47,14 @@ job_release(void *arg)
 
 	if (__atomic_load_n(&j->busy, __ATOMIC_ACQUIRE))
 		return (IS_RELEASE_LATER);
+	/*
+	 * The client went away between storing and recording (Kore runs no
+	 * more states then): the file goes now, rather than stay unlisted
+	 * and uncounted. Rare; one unlink.
+	 */
+	if (j->stored && !j->recorded && pf_store.del(&pf_store, j->key) == -1)
+		is_log("error", NULL, "document store: %s is left without a "
+		    "record", j->key);
 	free(j->data);
 	j->data = NULL;
 	return (IS_RELEASED);
@@ -86,8 +96,8 @@ task_store(struct kore_task *t)
 	if (j->verdict != 0)
 		return (task_end(t, j, 0));
 	is_sha256_hex(j->data, j->len, j->sha256);
-	return (task_end(t, j, pf_store.put(&pf_store, j->key, j->data,
-	    j->len) == 0));
+	j->stored = pf_store.put(&pf_store, j->key, j->data, j->len) == 0;
+	return (task_end(t, j, j->stored));
 }
 
 static int
@@ -111,7 +121,9 @@ task_delete(struct kore_task *t)
 
 	if ((j = task_job(t)) == NULL)
 		return (KORE_RESULT_ERROR);
-	return (task_end(t, j, pf_store.del(&pf_store, j->key) == 0));
+	if (pf_store.del(&pf_store, j->key) == 0)
+		j->stored = 0;
+	return (task_end(t, j, !j->stored));
 }
 
 static void
@@ -135,7 +147,7 @@ static const struct is_field	upload_query[] = {
 	IS_FIELDS_END
 };
 
-enum { UP_READ, UP_STORED, UP_ANSWER, UP_UNDONE };
+enum { UP_READ, UP_ALLOWED, UP_STORED, UP_ANSWER, UP_UNDONE };
 
 static int
 up_read(struct http_request *req)
@@ -143,7 +155,7 @@ up_read(struct http_request *req)
 	struct is_ctx		*c = is_ctx_get(req);
 	struct doc_job		*j;
 	unsigned char		 rnd[16];
-	char			 detail[96];
+	char			 detail[96], max[24];
 	size_t			 i;
 	int			 rc;
 
@@ -170,6 +182,26 @@ up_read(struct http_request *req)
 	}
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(j->key + i * 2, 3, "%02x", rnd[i]);
+	/* Counted before anything is written. */
+	snprintf(max, sizeof(max), "%ld", pf_conf.upload_daily_max);
+	is_db_begin(req, c, "SELECT profile.upload_allowed($1::uuid, $2::int)",
+	    2, (const char *[]){ c->claims.sub, max });
+	req->fsm_state = UP_ALLOWED;
+	return (HTTP_STATE_CONTINUE);
+}
+
+static int
+up_allowed(struct http_request *req)
+{
+	struct is_ctx	*c = is_ctx_get(req);
+	struct doc_job	*j = is_ctx_part(c, &job_part);
+	cJSON		*doc;
+
+	if (is_db_poll(req, c) == IS_PENDING)
+		return (HTTP_STATE_RETRY);
+	if ((doc = is_db_result(req, c)) == NULL)
+		return (HTTP_STATE_COMPLETE);
+	cJSON_Delete(doc);
 	job_begin(req, c, j, task_store);
 	req->fsm_state = UP_STORED;
 	return (HTTP_STATE_CONTINUE);
@@ -224,6 +256,7 @@ up_answer(struct http_request *req)
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
 	if (is_db_state(c) == IS_DONE && is_db_refusal(c) == NULL) {
+		j->recorded = 1;
 		pf_changed(c->claims.sub);
 		is_db_reply(req, c, 201);
 		return (HTTP_STATE_COMPLETE);
@@ -253,6 +286,7 @@ up_undone(struct http_request *req)
 
 static struct http_state	upload_states[] = {
 	{ "UP_READ", up_read },
+	{ "UP_ALLOWED", up_allowed },
 	{ "UP_STORED", up_stored },
 	{ "UP_ANSWER", up_answer },
 	{ "UP_UNDONE", up_undone },

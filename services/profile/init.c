@@ -52,5 +52,6 @@ profile_service_init(void)
 	pf_conf.upload_daily_max = is_config_int("profile.upload_daily_max",
 	    50);
 	pf_conf.me_cache_ms = is_config_int("profile.me_cache_ms", 2000);
+	kore_timer_add(pf_me_cache_sweep, 60000, NULL, 0);
 	return (0);
 }

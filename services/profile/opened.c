@@ -3,9 +3,11 @@
  * clear; where a caller may see it whole, the SQL gives it as
  * {"sealed": ciphertext, "owner": student id}, and it is opened here, just
  * before the answer leaves. The owner is the ciphertext's associated data,
- * so a value moved to another student's row does not open.
+ * so a value moved to another student's row does not open; and only the
+ * owner the answer is about is opened, whatever else the data holds.
  */
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -21,13 +23,19 @@ is_sealed_object(const cJSON *o)
 }
 
 static cJSON *
-opened(const cJSON *o)
+opened(const cJSON *o, const char *owner)
 {
-	char	 aad[64], *plain;
-	cJSON	*v;
+	const char	*of;
+	char		 aad[64], *plain;
+	cJSON		*v;
 
-	snprintf(aad, sizeof(aad), "profile:%s",
-	    cJSON_GetObjectItemCaseSensitive(o, "owner")->valuestring);
+	of = cJSON_GetObjectItemCaseSensitive(o, "owner")->valuestring;
+	if (owner == NULL || strcasecmp(of, owner) != 0) {
+		is_log("error", NULL, "a sealed value of another student "
+		    "in an answer about %s: not opened", owner ? owner : "?");
+		return (cJSON_CreateNull());
+	}
+	snprintf(aad, sizeof(aad), "profile:%s", of);
 	plain = is_unseal(&pf_conf.keys,
 	    cJSON_GetObjectItemCaseSensitive(o, "sealed")->valuestring, aad);
 	if (plain == NULL) {
@@ -42,7 +50,7 @@ opened(const cJSON *o)
 }
 
 void
-pf_open_sealed(cJSON *doc)
+pf_open_sealed(cJSON *doc, const char *owner)
 {
 	cJSON	*item, *next;
 
@@ -51,14 +59,16 @@ pf_open_sealed(cJSON *doc)
 		next = item->next;
 		if (is_sealed_object(item) && cJSON_IsObject(doc))
 			cJSON_ReplaceItemInObjectCaseSensitive(doc,
-			    item->string, opened(item));
+			    item->string, opened(item, owner));
 		else if (is_sealed_object(item))
-			cJSON_ReplaceItemViaPointer(doc, item, opened(item));
+			cJSON_ReplaceItemViaPointer(doc, item,
+			    opened(item, owner));
 		else if (cJSON_IsObject(item) || cJSON_IsArray(item))
-			pf_open_sealed(item);
+			pf_open_sealed(item, owner);
 	}
 }
 
+/* Answers about one student, named by its "student" object. */
 int
 pf_reply_opened(struct http_request *req, struct is_ctx *c)
 {
@@ -66,6 +76,7 @@ pf_reply_opened(struct http_request *req, struct is_ctx *c)
 
 	if ((doc = is_db_result(req, c)) == NULL)
 		return (KORE_RESULT_OK);
-	pf_open_sealed(doc);
+	pf_open_sealed(doc, is_json_str(cJSON_GetObjectItemCaseSensitive(doc,
+	    "student"), "id"));
 	return (is_reply_obj(req, 200, doc));
 }

@@ -38,13 +38,17 @@ extern const struct is_endpoint	 pf_section_endpoints[];
 extern const struct is_endpoint	 pf_document_endpoints[];
 extern const struct is_endpoint	 pf_staff_endpoints[];
 
-/* opened.c: replaces each {"sealed", "owner"} in doc by the value it
- * holds (null when it cannot be opened, which is logged). */
-void	pf_open_sealed(cJSON *doc);
-/* Answers with the query's value, sealed values opened. */
+/* opened.c: replaces each {"sealed", "owner"} of this owner in doc by
+ * the value it holds (null when it cannot be opened, or is another's:
+ * logged). */
+void	pf_open_sealed(cJSON *doc, const char *owner);
+/* Answers with the query's value about one student (its "student"
+ * object), sealed values opened. */
 int	pf_reply_opened(struct http_request *, struct is_ctx *);
 
-/* sections.c: a student's profile changed (NULL: any student's). */
+/* sections.c: a student's profile changed (NULL: any student's); the
+ * cached profiles' upkeep (a timer). */
 void	pf_changed(const char *student_id);
+void	pf_me_cache_sweep(void *, u_int64_t);
 
 #endif

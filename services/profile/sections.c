@@ -238,7 +238,9 @@ date_days(const char *s, long *days)
 	time_t		t;
 
 	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0')
+	/* Years PostgreSQL and the forms know: 1900-2199. */
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0' ||
+	    tm.tm_year < 0 || tm.tm_year > 299)
 		return (-1);
 	tm.tm_isdst = 0;
 	{
@@ -534,7 +536,7 @@ reply_section(struct http_request *req, struct is_ctx *c)
 	pf_changed(c->claims.sub);
 	if ((etag = is_json_str(doc, "etag")) != NULL)
 		http_response_header(req, "etag", etag);
-	pf_open_sealed(doc);
+	pf_open_sealed(doc, c->claims.sub);
 	return (is_reply_obj(req, 200, doc));
 }
 
@@ -627,7 +629,7 @@ me_answer(struct http_request *req)
 		return (HTTP_STATE_RETRY);
 	if ((doc = is_db_result(req, c)) == NULL)
 		return (HTTP_STATE_COMPLETE);
-	pf_open_sealed(doc);
+	pf_open_sealed(doc, c->claims.sub);
 	json = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	if (json == NULL) {
@@ -646,8 +648,27 @@ me_answer(struct http_request *req)
 		e->expires = kore_time_ms() + (u_int64_t)pf_conf.me_cache_ms;
 	}
 	is_reply_json(req, 200, json);
+	OPENSSL_cleanse(json, strlen(json));
 	cJSON_free(json);
 	return (HTTP_STATE_COMPLETE);
+}
+
+/* Whole numbers do not stay in memory for students who went away. */
+void
+pf_me_cache_sweep(void *arg, u_int64_t now)
+{
+	struct me_entry	*e;
+	int		 i;
+
+	(void)arg;
+	for (i = 0; i < ME_CACHE_SIZE; i++) {
+		e = &me_cache[i];
+		if (e->json == NULL || now < e->expires + 60000)
+			continue;
+		OPENSSL_cleanse(e->json, strlen(e->json));
+		free(e->json);
+		e->json = NULL;
+	}
 }
 
 static struct http_state	me_states[] = {

@@ -159,10 +159,9 @@ const struct is_endpoint	pf_staff_endpoints[] = {
 	{ .name = "student_profile", .route = "^" PF_PREFIX "students/[^/]+$",
 	  .method = HTTP_METHOD_GET, .roles = pf_staff,
 	  .path_prefix = PF_PREFIX "students/", .query = student_query,
-	  .sql = "SELECT profile.student($1::uuid, $2::text[], $3::uuid, $4, "
-	      "$5, $6)",
-	  .args = { IS_ARG_CALLER, IS_ARG_ROLES, IS_ARG_PATH_ID,
-	      IS_ARG_FIELD("reveal"), IS_ARG_REQUEST_ID, IS_ARG_CLIENT },
+	  .sql = "SELECT profile.student($1::uuid, $2::uuid, $3, $4, $5)",
+	  .args = { IS_ARG_CALLER, IS_ARG_PATH_ID, IS_ARG_FIELD("reveal"),
+	      IS_ARG_REQUEST_ID, IS_ARG_CLIENT },
 	  .reply = pf_reply_opened },
 	{ .name = "student_history",
 	  .route = "^" PF_PREFIX "students/[^/]+/history$",

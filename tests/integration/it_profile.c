@@ -319,6 +319,16 @@ test_sections_good_and_bad(void **state)
 	assert_refused(s.tok, "hsk", "{\"level\":\"4\",\"score\":200,"
 	    "\"certificate_number\":\"H41234567\",\"test_date\":\"2023-06-10\","
 	    "\"grade\":\"A\"}", "grade");
+	/* A key given twice: the second would be stored unchecked. */
+	assert_refused(s.tok, "contact", "{\"email\":\"san@example.de\","
+	    "\"home_address\":\"Unter den Linden 1\",\"mobile\":"
+	    "\"13800138000\",\"mobile\":\"+86 138\"}", "mobile");
+	assert_refused(s.tok, "emergency-contacts", "{\"rows\":[],"
+	    "\"rows\":\"x\"}", "rows");
+	assert_refused(s.tok, "passport", "{\"family_name\":\"ZHANG\","
+	    "\"full_name\":\"ZHANG San\",\"number\":\"E12345678\","
+	    "\"issue_date\":\"0000-01-01\",\"expiry_date\":\"2030-03-01\"}",
+	    "issue_date");
 	put_section(s.tok, "nonsense", "\"0\"", "{}", &r);
 	it_assert_problem(&r, 404, "not-found");
 	it_free(&r);
@@ -541,6 +551,15 @@ test_bank_card_review(void **state)
 	assert_int_equal(it_sql_long("SELECT count(*) FROM messaging.inbox "
 	    "WHERE recipient_id = $1::uuid AND kind = "
 	    "'profile.bank-card-approved'", s.id), 1);
+	/* The passport's name changes: the approved card's holder no longer
+	 * matches, and the student is told to submit it again. */
+	put_section(s.tok, "passport", "\"1\"", PASSPORT("E12345678",
+	    "ZHANG San Feng"), &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM messaging.inbox "
+	    "WHERE recipient_id = $1::uuid AND kind = "
+	    "'profile.bank-card-holder'", s.id), 1);
 	/* What scholarship will pay to: published, still sealed. */
 	assert_int_equal(it_sql_long("SELECT count(*) FROM "
 	    "profile.stipend_card($1::uuid) c WHERE c::text LIKE "
@@ -601,7 +620,7 @@ test_documents(void **state)
 	struct student	 s, other;
 	struct it_resp	 r;
 	char		 path[128], json[512], sha[65], *id, *id2, *mine, *big;
-	char		*counsellor, *stranger;
+	char		*counsellor, *stranger, *io, *photo;
 	size_t		 max = 2 * 1024 * 1024;
 
 	(void)state;
@@ -645,15 +664,22 @@ test_documents(void **state)
 	    "\"OTHER Pat\",\"number\":\"K1234567\",\"issue_date\":\"2020-01-01\","
 	    "\"expiry_date\":\"2030-01-01\",\"page_id\":\"%s\"}", id);
 	assert_refused(other.tok, "passport", json, "page_id");
-	/* The student's counsellor reads it (audited); another does not. */
+	/* A passport page shows the passport number: of the staff in scope
+	 * only the IO reads it (audited); a photo, the counsellor too. */
 	snprintf(json, sizeof(json), "\"students\":[\"%s\"]", s.login);
 	counsellor = new_staff("\"counsellor\"", json);
 	stranger = new_staff("\"counsellor\"", NULL);
+	io = new_staff("\"io\"", NULL);
 	assert_int_equal(it_status_of(path, stranger, 1), 404);
+	assert_int_equal(it_status_of(path, counsellor, 1), 403);
+	assert_int_equal(it_status_of(path, io, 1), 200);
+	photo = upload(s.tok, "photo", png, sizeof(png), 201);
+	snprintf(path, sizeof(path), PF "/documents/%s", photo);
 	assert_int_equal(it_status_of(path, counsellor, 1), 200);
+	assert_int_equal(it_status_of(path, stranger, 1), 404);
 	assert_int_equal(it_sql_long("SELECT count(*) FROM profile.audit_log "
 	    "WHERE action = 'document-read' AND student_id = $1::uuid", s.id),
-	    1);
+	    2);
 
 	/* Typed by content: an executable sent as a PNG is refused. */
 	it_request("POST", PF "/documents?kind=photo", s.tok, "image/png",
@@ -698,7 +724,7 @@ test_documents(void **state)
 	it_free(&r);
 	/* Refused uploads left no file and no row. */
 	assert_int_equal(it_sql_long("SELECT count(*) FROM profile.documents "
-	    "WHERE owner_id = $1::uuid", s.id), 2);
+	    "WHERE owner_id = $1::uuid", s.id), 3);
 	mine = it_sql_text("SELECT storage_key FROM profile.documents WHERE "
 	    "id = $1::uuid", id);
 	assert_non_null(mine);
@@ -706,6 +732,8 @@ test_documents(void **state)
 
 	free(id);
 	free(id2);
+	free(photo);
+	free(io);
 	free(counsellor);
 	free(stranger);
 	free_student(&other);
@@ -805,9 +833,14 @@ test_encrypted_at_rest_masked_and_audited(void **state)
 	snprintf(path, sizeof(path), PF "/students/%s?reveal=bank-card", s.id);
 	assert_int_equal(it_status_of(path, io, 1), 403);
 	doc = get_json(path, finance, 200);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(
-	    section_of(doc, "bank-card", "review"), "new_card"),
+	p = cJSON_GetObjectItem(section_of(doc, "bank-card", "review"),
+	    "new_card");
+	assert_string_equal(cJSON_GetObjectItem(p,
 	    "account_number")->valuestring, CARD_A);
+	/* The holder's passport number is the IO's: masked for finance. */
+	assert_null(cJSON_GetObjectItem(p, "holder_passport_number"));
+	assert_string_equal(cJSON_GetObjectItem(p,
+	    "holder_passport_number_masked")->valuestring, "E*****678");
 	cJSON_Delete(doc);
 	assert_int_equal(it_sql_long("SELECT count(*) FROM profile.audit_log "
 	    "WHERE action = 'read-whole' AND student_id = $1::uuid", s.id),

@@ -14,10 +14,13 @@ static const char *const	services[] = { "auth", "attendance", "profile",
 /* What other services may call, "schema.function role", sorted. */
 static const char *const	published =
     "auth.account_id is_attendance\n"
+    "auth.account_id is_profile\n"
     "auth.can_read_student is_attendance\n"
+    "auth.can_read_student is_profile\n"
     "auth.counselled_students is_attendance\n"
     "auth.counsellors_of is_attendance\n"
     "auth.current_wechat is_attendance\n"
+    "auth.find_students is_profile\n"
     "auth.is_counsellor_of is_attendance\n"
     "auth.manages_school is_attendance\n"
     "auth.people is_attendance\n"
@@ -25,10 +28,16 @@ static const char *const	published =
     "auth.revocations is_messaging\n"
     "auth.revocations is_profile\n"
     "auth.revocations is_scholarship\n"
+    "auth.roles_of is_profile\n"
+    "auth.students_brief is_profile\n"
     "auth.visible_students is_attendance\n"
+    "auth.visible_students is_profile\n"
     "auth.wechat_openids is_attendance\n"
     "messaging.enqueue is_auth\n"
-    "messaging.post_inbox is_attendance\n";
+    "messaging.post_inbox is_attendance\n"
+    "messaging.post_inbox is_profile\n"
+    "profile.expiring_documents is_messaging\n"
+    "profile.stipend_card is_scholarship\n";
 
 static PGconn *
 connect_as(const char *role)
@@ -153,7 +162,7 @@ test_only_published_functions_cross_schemas(void **state)
 	PQfinish(db);
 	/* ...and what it publishes to attendance, to profile. */
 	db = connect_as("is_profile");
-	st = sqlstate_as(db, "SELECT auth.can_read_student(gen_random_uuid(), "
+	st = sqlstate_as(db, "SELECT auth.is_counsellor_of(gen_random_uuid(), "
 	    "gen_random_uuid())");
 	assert_string_equal(st, "42501");
 	free(st);

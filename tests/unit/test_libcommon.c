@@ -118,6 +118,25 @@ test_validate_reports_each_field(void **state)
 	cJSON_Delete(errors);
 }
 
+/* A repeated key: only the first would be checked, the last stored. */
+static void
+test_validate_refuses_repeated_keys(void **state)
+{
+	const char	*problem;
+	cJSON		*errors = NULL;
+
+	(void)state;
+	assert_int_equal(validate("{\"name\":\"Ann\",\"name\":\"a-much-too-"
+	    "long-name\"}", &errors, &problem), -1);
+	assert_string_equal(problem, "validation");
+	assert_int_equal(cJSON_GetArraySize(errors), 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(errors, 0),
+	    "message")->valuestring, "is given twice");
+	assert_non_null(cJSON_GetObjectItem(cJSON_GetArrayItem(errors, 0),
+	    "message_zh"));
+	cJSON_Delete(errors);
+}
+
 static void
 test_validate_malformed(void **state)
 {
@@ -625,6 +644,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_file_and_env),
 		cmocka_unit_test(test_validate_accepts_good_input),
+		cmocka_unit_test(test_validate_refuses_repeated_keys),
 		cmocka_unit_test(test_validate_reports_each_field),
 		cmocka_unit_test(test_validate_malformed),
 		cmocka_unit_test(test_utf8),

@@ -96,3 +96,14 @@ GRANT EXECUTE ON FUNCTION auth.visible_students(uuid),
 
 GRANT EXECUTE ON FUNCTION auth.visible_students(uuid),
     auth.can_read_student(uuid, uuid) TO is_profile;
+
+-- An account's roles as the database has them now (a token's may be up to
+-- its lifetime old): what a role may open is decided on these.
+CREATE OR REPLACE FUNCTION auth.roles_of(p_account uuid)
+RETURNS text[] LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT coalesce(array_agg(r.role ORDER BY r.role), '{}')
+	FROM auth.account_roles r WHERE r.account_id = p_account;
+$$;
+
+GRANT EXECUTE ON FUNCTION auth.roles_of(uuid) TO is_profile;

@@ -116,7 +116,7 @@ BEGIN
 	PERFORM profile.audit(p_caller, 'read-whole', r.student_id, 'bank-card',
 	    NULL, NULL, NULL, jsonb_build_object('review', r.id), p_request_id,
 	    p_client);
-	RETURN profile.review_json(r, true) || jsonb_build_object(
+	RETURN profile.review_json(r, true, true) || jsonb_build_object(
 	    'student', (SELECT jsonb_build_object('id', b.id,
 		'student_id', b.login,
 		'name', b.given_name || ' ' || b.family_name,
@@ -136,10 +136,14 @@ DECLARE
 	r		profile.bank_reviews;
 	v_refusal	jsonb;
 BEGIN
-	SELECT * INTO r FROM profile.bank_reviews WHERE id = p_id FOR UPDATE;
+	SELECT * INTO r FROM profile.bank_reviews WHERE id = p_id;
 	IF r.id IS NULL OR NOT auth.can_read_student(p_caller, r.student_id) THEN
 		RETURN profile.err('not-found');
 	END IF;
+	-- The section first, then the request: the order a student's
+	-- submission takes them in, so the two never wait on each other.
+	PERFORM profile.lock_section(r.student_id, 'bank-card');
+	SELECT * INTO r FROM profile.bank_reviews WHERE id = p_id FOR UPDATE;
 	IF r.state <> 'pending' THEN
 		RETURN profile.err('conflict', format('This request is already '
 		    '%s.', r.state));
@@ -156,7 +160,6 @@ BEGIN
 			    'no longer matches the student''s passport: reject '
 			    'the request.');
 		END IF;
-		PERFORM profile.lock_section(r.student_id, 'bank-card');
 		UPDATE profile.sections SET data = r.new_card,
 		    version = version + 1, updated_at = now(),
 		    updated_by = p_caller
@@ -190,6 +193,35 @@ BEGIN
 	    jsonb_build_object('review', r.id), p_caller);
 	RETURN profile.review_json(r, false) || jsonb_build_object(
 	    'student_id', r.student_id);
+END $$;
+
+-- A saved passport whose full name is no longer the approved card's
+-- holder: the stipend would go to a card in another name. The student is
+-- told to submit the card again (the approved one stays until then).
+CREATE OR REPLACE FUNCTION profile.card_holder_changed(p_student uuid,
+    p_passport jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_card	jsonb;
+BEGIN
+	SELECT data INTO v_card FROM profile.sections
+	WHERE student_id = p_student AND section = 'bank-card'
+	    AND data <> '{}';
+	IF v_card IS NULL OR v_card->>'holder_name' = p_passport->>'full_name'
+	THEN
+		RETURN;
+	END IF;
+	PERFORM messaging.post_inbox(p_student, 'profile.bank-card-holder',
+	    'Submit your bank card again / 请重新提交银行卡',
+	    format('Your passport name is now "%s", but your bank card '
+	    '%s is in the name "%s". Stipends can only be paid to an account '
+	    'in your passport name: submit the card again.',
+	    p_passport->>'full_name', v_card->>'account_number_masked',
+	    v_card->>'holder_name') || E'\n\n' || format('您的护照姓名已变更为'
+	    '"%s"，而银行卡 %s 的开户名为"%s"。奖助学金只能发放至与护照姓名一致的'
+	    '账户，请重新提交银行卡。', p_passport->>'full_name',
+	    v_card->>'account_number_masked', v_card->>'holder_name'),
+	    jsonb_build_object('card', v_card->>'account_number_masked'), NULL);
 END $$;
 
 -- Published: the approved card the stipend is paid to (sealed; the

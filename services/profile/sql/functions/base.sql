@@ -43,19 +43,23 @@ $$;
 -- (for lists) and <name>_lookup (a keyed hash, to compare). The whole view
 -- gives <name> as {"sealed", "owner"}, which the service opens before it
 -- answers; the masked view gives <name>_masked. The hash never leaves.
+-- p_keep_masked names fields that stay masked even in a whole view.
 CREATE OR REPLACE FUNCTION profile.view(p_data jsonb, p_owner uuid,
-    p_whole boolean) RETURNS jsonb
+    p_whole boolean, p_keep_masked text[] DEFAULT '{}') RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT coalesce(jsonb_object_agg(
-	    CASE WHEN p_whole AND e.key LIKE '%\_sealed'
-		THEN left(e.key, -7) ELSE e.key END,
-	    CASE WHEN p_whole AND e.key LIKE '%\_sealed'
+	    CASE WHEN o.open THEN left(e.key, -7) ELSE e.key END,
+	    CASE WHEN o.open
 		THEN jsonb_build_object('sealed', e.value, 'owner', p_owner)
 		ELSE e.value END), '{}')
-	FROM jsonb_each(p_data) e
+	FROM jsonb_each(p_data) e,
+	    LATERAL (SELECT p_whole AND NOT regexp_replace(e.key,
+		'_(sealed|masked|lookup)$', '') = ANY (p_keep_masked)
+		AS open_field) f,
+	    LATERAL (SELECT f.open_field AND e.key LIKE '%\_sealed' AS open) o
 	WHERE e.key NOT LIKE '%\_lookup'
-	    AND NOT (p_whole AND e.key LIKE '%\_masked')
-	    AND NOT (NOT p_whole AND e.key LIKE '%\_sealed');
+	    AND NOT (f.open_field AND e.key LIKE '%\_masked')
+	    AND NOT (NOT f.open_field AND e.key LIKE '%\_sealed');
 $$;
 
 -- Masked values for the audit trail: a sealed field's before/after is its
@@ -75,6 +79,19 @@ RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
 	    CASE WHEN p_roles && ARRAY['finance'] THEN 'bank-card' END,
 	    CASE WHEN p_roles && ARRAY['io'] THEN 'passport' END,
 	    CASE WHEN p_roles && ARRAY['io'] THEN 'accommodation' END], NULL);
+$$;
+
+-- The section whose whole values a document shows (a passport page shows
+-- the passport number...): staff need that section's role to read it.
+-- NULL: any member of staff in scope.
+CREATE OR REPLACE FUNCTION profile.doc_kind_section(p_kind text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE p_kind
+	    WHEN 'debit-card' THEN 'bank-card'
+	    WHEN 'passport-page' THEN 'passport'
+	    WHEN 'permit-page' THEN 'passport'
+	    WHEN 'entry-stamp' THEN 'passport'
+	    WHEN 'rental-contract' THEN 'accommodation' END;
 $$;
 
 -- The document kind a section's field refers to.

@@ -3,6 +3,16 @@
 -- reads their own; staff read those of the students in their scope, and
 -- every such read is audited.
 
+-- Before a file is stored: may the student upload another today?
+CREATE OR REPLACE FUNCTION profile.upload_allowed(p_caller uuid,
+    p_daily_max integer) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT CASE WHEN (SELECT count(*) FROM profile.documents
+	    WHERE owner_id = p_caller AND uploaded_at > now() - interval '1 day')
+	    >= p_daily_max THEN profile.err('rate-limited', format('At most %s '
+	    'uploads a day', p_daily_max)) ELSE '{}'::jsonb END;
+$$;
+
 CREATE OR REPLACE FUNCTION profile.document_add(p_caller uuid, p_kind text,
     p_content_type text, p_size bigint, p_sha256 text, p_storage_key text,
     p_daily_max integer) RETURNS jsonb
@@ -38,6 +48,13 @@ BEGIN
 	SELECT * INTO d FROM profile.documents WHERE id = p_id;
 	IF d.id IS NULL OR NOT auth.can_read_student(p_caller, d.owner_id) THEN
 		RETURN profile.err('not-found');
+	END IF;
+	-- A page showing a sensitive number: the role that may open it.
+	IF d.owner_id <> p_caller AND profile.doc_kind_section(d.kind) IS NOT NULL
+	    AND NOT profile.doc_kind_section(d.kind) = ANY (
+	    profile.whole_sections(auth.roles_of(p_caller))) THEN
+		RETURN profile.err('forbidden', format('A %s shows what your role '
+		    'may not see whole', d.kind));
 	END IF;
 	IF d.owner_id <> p_caller THEN
 		PERFORM profile.audit(p_caller, 'document-read', d.owner_id, NULL,

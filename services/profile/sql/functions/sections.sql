@@ -9,26 +9,35 @@ RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
 	    'accommodation', 'hsk'];
 $$;
 
+-- What stays masked for staff even where their role opens a section: the
+-- card holder's passport number (finance checks it by its hash, matched
+-- when the card was submitted; the passport is the IO's).
+CREATE OR REPLACE FUNCTION profile.staff_masked(p_staff boolean)
+RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE WHEN p_staff THEN ARRAY['holder_passport_number']
+	    ELSE '{}'::text[] END;
+$$;
+
 -- A bank card's review request as the student and staff see it.
 CREATE OR REPLACE FUNCTION profile.review_json(p_review profile.bank_reviews,
-    p_whole boolean) RETURNS jsonb
+    p_whole boolean, p_staff boolean DEFAULT false) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	SELECT CASE WHEN p_review.id IS NULL THEN NULL ELSE jsonb_build_object(
 	    'id', p_review.id, 'state', p_review.state,
 	    'submitted_at', p_review.submitted_at,
 	    'decided_at', p_review.decided_at, 'reason', p_review.reason,
 	    'new_card', profile.view(p_review.new_card, p_review.student_id,
-		p_whole),
+		p_whole, profile.staff_masked(p_staff)),
 	    'old_card', CASE WHEN p_review.old_card IS NOT NULL THEN
-		profile.view(p_review.old_card, p_review.student_id, p_whole)
-		END) END;
+		profile.view(p_review.old_card, p_review.student_id, p_whole,
+		profile.staff_masked(p_staff)) END) END;
 $$;
 
 -- One section: its ETag ("0" before the first save) and its data (null
 -- before). The bank card's data is the approved card; its review is the
 -- latest request for finance.
 CREATE OR REPLACE FUNCTION profile.section_json(p_student uuid, p_section text,
-    p_whole boolean) RETURNS jsonb
+    p_whole boolean, p_staff boolean DEFAULT false) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	s	profile.sections;
@@ -40,13 +49,14 @@ BEGIN
 	v := jsonb_build_object('etag', profile.etag(s.version),
 	    'updated_at', s.updated_at,
 	    'data', CASE WHEN s.data IS NULL OR s.data = '{}' THEN NULL
-		ELSE profile.view(s.data, p_student, p_whole) END);
+		ELSE profile.view(s.data, p_student, p_whole,
+		    profile.staff_masked(p_staff)) END);
 	IF p_section = 'bank-card' THEN
 		SELECT * INTO r FROM profile.bank_reviews
 		WHERE student_id = p_student AND state <> 'superseded'
 		ORDER BY submitted_at DESC LIMIT 1;
 		v := v || jsonb_build_object('review',
-		    profile.review_json(r, p_whole));
+		    profile.review_json(r, p_whole, p_staff));
 	END IF;
 	RETURN v;
 END $$;
@@ -58,7 +68,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 		SELECT s.section, s.expires_on FROM profile.sections s
 		WHERE s.student_id = p_student AND s.data <> '{}'
 		    AND (s.section <> 'emergency-contacts'
-			OR jsonb_array_length(s.data->'rows') > 0)
+			OR (jsonb_typeof(s.data->'rows') = 'array'
+			AND jsonb_array_length(s.data->'rows') > 0))
 	), missing AS (
 		SELECT coalesce(jsonb_agg(n ORDER BY o), '[]') AS v
 		FROM unnest(ARRAY['basic', 'contact', 'emergency-contacts',
@@ -75,9 +86,10 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 $$;
 
 -- The whole profile of a student; p_whole names the sections whose
--- sensitive values are given whole (the rest are masked).
-CREATE OR REPLACE FUNCTION profile.profile_doc(p_student uuid, p_whole text[])
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+-- sensitive values are given whole (the rest are masked), p_staff says
+-- whether a member of staff reads it.
+CREATE OR REPLACE FUNCTION profile.profile_doc(p_student uuid, p_whole text[],
+    p_staff boolean) RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object(
 	    'student', (SELECT jsonb_build_object('id', b.id,
 		'student_id', b.login, 'family_name', b.family_name,
@@ -86,7 +98,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 		'nationality', b.nationality)
 		FROM auth.students_brief(ARRAY[p_student]) b),
 	    'sections', (SELECT jsonb_object_agg(n,
-		profile.section_json(p_student, n, n = ANY (p_whole)))
+		profile.section_json(p_student, n, n = ANY (p_whole), p_staff))
 		FROM unnest(profile.section_names()) n),
 	    'passport_history', (SELECT coalesce(jsonb_agg(
 		jsonb_strip_nulls(jsonb_build_object(
@@ -119,13 +131,14 @@ $$;
 -- GET /me: a student's own profile, every value whole.
 CREATE OR REPLACE FUNCTION profile.me(p_caller uuid)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
-	SELECT profile.profile_doc(p_caller, profile.section_names());
+	SELECT profile.profile_doc(p_caller, profile.section_names(), false);
 $$;
 
 -- A student's profile for staff in scope, masked; p_reveal opens one
--- section's whole values to the role that needs them, audited.
-CREATE OR REPLACE FUNCTION profile.student(p_caller uuid, p_roles text[],
-    p_student uuid, p_reveal text, p_request_id text, p_client text)
+-- section's whole values to the role that needs them (as the database has
+-- the caller's roles now), audited.
+CREATE OR REPLACE FUNCTION profile.student(p_caller uuid, p_student uuid,
+    p_reveal text, p_request_id text, p_client text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
 	IF NOT auth.can_read_student(p_caller, p_student)
@@ -134,7 +147,8 @@ BEGIN
 		RETURN profile.err('not-found');
 	END IF;
 	IF p_reveal IS NOT NULL THEN
-		IF NOT p_reveal = ANY (profile.whole_sections(p_roles)) THEN
+		IF NOT p_reveal = ANY (profile.whole_sections(
+		    auth.roles_of(p_caller))) THEN
 			RETURN profile.err('forbidden', format('Your role may '
 			    'not open the whole values of %s', p_reveal));
 		END IF;
@@ -143,7 +157,7 @@ BEGIN
 	END IF;
 	RETURN profile.profile_doc(p_student,
 	    CASE WHEN p_reveal IS NULL THEN '{}'::text[]
-	    ELSE ARRAY[p_reveal] END);
+	    ELSE ARRAY[p_reveal] END, true);
 END $$;
 
 -- Every field that changed, with sealed values as their masked form
@@ -248,6 +262,9 @@ BEGIN
 	PERFORM profile.audit_changes(p_caller, p_caller, p_section,
 	    CASE WHEN v_old.version = 0 THEN NULL ELSE v_old.data END,
 	    v_data, p_request_id, p_client);
+	IF p_section = 'passport' THEN
+		PERFORM profile.card_holder_changed(p_caller, v_data);
+	END IF;
 	UPDATE profile.sections SET data = v_data,
 	    version = version + 1,
 	    expires_on = CASE WHEN p_section IN ('passport', 'residence-permit')
