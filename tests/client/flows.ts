@@ -7,7 +7,9 @@
  *   the student logs in with the initial password and must change it;
  *   reads /me; binds WeChat (the local fake WeChat, as README describes);
  *   logs in from the mini-program; the teacher opens check-in; the
- *   student checks in with the QR code; then reads their rates.
+ *   student checks in with the QR code; reads their rates; keeps their
+ *   profile, the web site and the mini-program saving the same section
+ *   (If-Match: the later save on a stale ETag is refused, not lost).
  * tsc checks it against the generated types, so a contract change that
  * breaks a client breaks this run. Exits non-zero on the first surprise.
  */
@@ -164,6 +166,28 @@ async function main() {
 		});
 		const status = scan.data?.record?.status;
 		check(scan.response.status === 200 && status === "present", "the student checks in: present", scan.error);
+	}
+
+	/* The profile: both clients read the contact section's ETag; the web
+	 * site saves; the mini-program's save on the old ETag is refused. */
+	{
+		const me = await api.GET("/api/v1/profile/me", bearer(web));
+		check(me.response.status === 200 && me.data !== undefined, "the student reads their profile", me.error);
+		const etag = me.data.sections.contact.etag;
+		const contact = { email: `${student.toLowerCase()}@example.org`, home_address: "1 Client Street, Berlin",
+		    mobile: "13800138000" };
+		const saved = await api.PUT("/api/v1/profile/me/{section}", {
+			...bearer(web), params: { path: { section: "contact" }, header: { "If-Match": etag } },
+			body: contact,
+		});
+		check(saved.response.status === 200 && saved.response.headers.get("ETag") === '"1"',
+		    "the web site saves the contact section", saved.error);
+		const stale = await api.PUT("/api/v1/profile/me/{section}", {
+			...bearer(phone), params: { path: { section: "contact" }, header: { "If-Match": etag } },
+			body: { ...contact, mobile: "13900139000" },
+		});
+		check(stale.response.status === 412 && stale.error?.code === "precondition-failed",
+		    "the mini-program's save on the old ETag is refused", stale.error);
 	}
 
 	/* The student's rates. */
