@@ -1102,6 +1102,122 @@ test_insurance_import(void **state)
 	free_student(&s);
 }
 
+static void
+expect_problem(struct it_resp *r, long status, const char *what)
+{
+	if (r->status != status ||
+	    strncmp(r->ctype, "application/problem+json", 24) != 0 ||
+	    it_str(r, "code") == NULL)
+		fail_msg("%s: got %ld '%s' %s", what, r->status, r->ctype,
+		    r->body);
+	it_free(r);
+}
+
+/* Everything the profile keeps, summed: bad input changes none of it. */
+static long
+profile_fingerprint(void)
+{
+	return (it_sql_long("SELECT (SELECT count(*) + coalesce(sum(version), 0) "
+	    "FROM profile.sections) * 7 + (SELECT count(*) FROM "
+	    "profile.documents) * 11 + (SELECT count(*) FROM "
+	    "profile.bank_reviews) * 13 + (SELECT count(*) FROM "
+	    "profile.insurance) * 17 + (SELECT count(*) FROM "
+	    "profile.audit_log WHERE action <> 'read-whole') * 19", NULL));
+}
+
+static void
+test_bad_input_everywhere(void **state)
+{
+	static const char *const sections[] = { "basic", "contact",
+	    "emergency-contacts", "family-members", "education", "bank-card",
+	    "passport", "residence-permit", "accommodation", "hsk", NULL };
+	/* Queries refused (422), by whom they are sent: 's'tudent, 'i'o,
+	 * 'f'inance; "?..." and "/history..." follow the student's page,
+	 * /students/<account id>. */
+	static const struct { char who; const char *path; } gets[] = {
+		{ 'i', "/students?limit=1000" }, { 'i', "/students?offset=-1" },
+		{ 'i', "/students?cohort=20x1" }, { 'i', "/students?q=" },
+		{ 'i', "/students?nope=1" }, { 'i', "?reveal=everything" },
+		{ 'i', "/history?limit=abc" },
+		{ 'i', "/expiring?days=-1" }, { 'i', "/expiring?days=1e3" },
+		{ 'f', "/bank-reviews?state=open" },
+		{ 'f', "/bank-reviews?limit=0" }, { 's', "/me?x=1" },
+		{ 0, NULL }
+	};
+	struct student	 s;
+	struct it_resp	 r;
+	char		 path[160], *big, *io, *finance;
+	long		 before;
+	int		 i;
+
+	(void)state;
+	new_student(&s);
+	io = new_staff("\"io\"", NULL);
+	finance = new_staff("\"finance\"", NULL);
+	before = profile_fingerprint();
+	big = calloc(1, 300 * 1024 + 1);
+	memset(big, ' ', 300 * 1024);
+	big[0] = '{';
+	big[300 * 1024 - 1] = '}';
+	for (i = 0; sections[i] != NULL; i++) {
+		put_section(s.tok, sections[i], "\"0\"", "{\"a\":", &r);
+		expect_problem(&r, 400, sections[i]);
+		put_section(s.tok, sections[i], "\"0\"", "[]", &r);
+		expect_problem(&r, 422, sections[i]);
+		put_section(s.tok, sections[i], "\"0\"", "{\"x\":\"\xff\xfe\"}",
+		    &r);
+		expect_problem(&r, 400, sections[i]);
+		put_section(s.tok, sections[i], "\"0\"", "{\"x\":1}", &r);
+		expect_problem(&r, 422, sections[i]);
+		put_section(s.tok, sections[i], "\"0\"", "{\"rows\":[1,\"a\"]}",
+		    &r);
+		expect_problem(&r, 422, sections[i]);
+		snprintf(path, sizeof(path), PF "/me/%s", sections[i]);
+		it_set_header("If-Match: \"0\"");
+		it_request("PUT", path, s.tok, "text/plain", "hello", 5, &r);
+		it_set_header(NULL);
+		expect_problem(&r, 415, sections[i]);
+		it_set_header("If-Match: \"0\"");
+		it_request("PUT", path, s.tok, "application/json", big,
+		    strlen(big), &r);
+		it_set_header(NULL);
+		expect_problem(&r, 413, sections[i]);
+		/* Other methods on the same route. */
+		it_request("POST", path, s.tok, "application/json", "{}", 2, &r);
+		expect_problem(&r, 405, sections[i]);
+	}
+	for (i = 0; gets[i].path != NULL; i++) {
+		if (gets[i].path[0] == '?' ||
+		    strncmp(gets[i].path, "/history", 8) == 0)
+			snprintf(path, sizeof(path), PF "/students/%s%s", s.id,
+			    gets[i].path);
+		else
+			snprintf(path, sizeof(path), PF "%s", gets[i].path);
+		it_get(path, gets[i].who == 's' ? s.tok : gets[i].who == 'f' ?
+		    finance : io, &r);
+		expect_problem(&r, 422, path);
+	}
+	it_assert_post(PF "/bank-reviews/00000000-0000-4000-8000-000000000000"
+	    "/decision", finance, "{\"decision\":\"maybe\"}", 422,
+	    "validation");
+	it_assert_post(PF "/bank-reviews/00000000-0000-4000-8000-000000000000"
+	    "/decision", finance, "{\"decision\":\"approve\"}", 404,
+	    "not-found");
+	it_assert_post(PF "/bank-reviews/nope/decision", finance,
+	    "{\"decision\":\"approve\"}", 404, "not-found");
+	it_request("POST", PF "/insurance/import", io, "text/csv",
+	    "student_id\n\"unterminated\n", 25, &r);
+	expect_problem(&r, 422, "a CSV that cannot be read");
+	it_request("POST", PF "/insurance/import", io, "application/json",
+	    "{}", 2, &r);
+	expect_problem(&r, 415, "a JSON import");
+	free(big);
+	assert_int_equal(profile_fingerprint(), before);
+	free(io);
+	free(finance);
+	free_student(&s);
+}
+
 static int
 setup(void **state)
 {
@@ -1132,6 +1248,7 @@ main(void)
 		cmocka_unit_test(test_staff_scope_and_search),
 		cmocka_unit_test(test_expiring_export_history),
 		cmocka_unit_test(test_insurance_import),
+		cmocka_unit_test(test_bad_input_everywhere),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
