@@ -11,6 +11,9 @@
 #   deploy/local.sh rotate-keys [--force|--retire]
 #                            rotate the JWT signing key live, no restart
 #                            (deploy/rotate-jwt-keys.sh on $RUN/keys)
+#   deploy/local.sh rotate-data-key
+#                            a new key seals personal data (profile);
+#                            older values are sealed again in the background
 #
 # Settings (environment): IS_INSTANCE (default "dev": state lives in
 # .run/$IS_INSTANCE), IS_HTTP_PORT (nginx, 8080), IS_PORT_BASE (services
@@ -156,6 +159,11 @@ secrets() {
 	done
 	# shellcheck disable=SC1091
 	. "$RUN/secrets.env"
+	# The keys sealing personal data, newest first ("rotate-data-key").
+	if [ -z "${PROFILE_DATA_KEYS:-}" ]; then
+		PROFILE_DATA_KEYS=k1:$PROFILE_DATA_KEY
+		echo "PROFILE_DATA_KEYS=$PROFILE_DATA_KEYS" >>"$RUN/secrets.env"
+	fi
 }
 
 write_config() {
@@ -177,7 +185,7 @@ write_config() {
 		echo "attendance.qr_secret = $QR_SECRET"
 		# Sealing personal data: the first key seals, every listed one
 		# opens (a new key goes first; the old stays until re-sealed).
-		echo "profile.data_keys = k1:$PROFILE_DATA_KEY"
+		echo "profile.data_keys = $PROFILE_DATA_KEYS"
 		echo "profile.lookup_key = $PROFILE_LOOKUP_KEY"
 		echo "profile.storage_root = $RUN/documents"
 		# What this instance's fake WeChat and SMS gateway expect.
@@ -309,29 +317,38 @@ fake_wechat_up() {
 	    --mp-secret "$(conf_value wechat.mp_secret)"
 }
 
+# The environment the services run in: the ASan runtime preloaded for the
+# modules when sanitizing (Kore itself is not instrumented). Leak checks
+# need ptrace, which Kore's seccomp filter forbids in the workers: off.
+sanitizer_env() {
+	[ "$SANITIZE" = 1 ] || return 0
+	printf '%s\n' "LD_PRELOAD=$(gcc -print-file-name=libasan.so)" \
+	    "ASAN_OPTIONS=detect_leaks=0:symbolize=0:log_path=$RUN/logs/sanitizer" \
+	    "UBSAN_OPTIONS=print_stacktrace=1:symbolize=0:log_path=$RUN/logs/sanitizer"
+}
+
+# Kore stays in the foreground (-f) with the recorded pid; -n/-r: it
+# already runs unprivileged, so no chroot or privilege drop.
+service_up() {
+	local svc=$1 sanitizer
+	mapfile -t sanitizer < <(sanitizer_env)
+	render_kore_conf "$svc"
+	spawn_user "$svc" env IS_CONFIG="$RUN/is.conf" \
+	    IS_SERVICE_NAME="$svc" ${sanitizer[@]+"${sanitizer[@]}"} stdbuf -oL -eL \
+	    kore -c "$RUN/$svc.conf" -f -n -r
+}
+
 services_up() {
-	local svc sanitizer_env=()
-	# Kore itself is not instrumented: the ASan runtime is preloaded for
-	# the modules. Leak checks need ptrace, which Kore's seccomp filter
-	# forbids in the workers: off there.
-	if [ "$SANITIZE" = 1 ]; then
-		rm -f "$RUN"/logs/sanitizer.*
-		sanitizer_env=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
-		    ASAN_OPTIONS="detect_leaks=0:symbolize=0:log_path=$RUN/logs/sanitizer"
-		    UBSAN_OPTIONS="print_stacktrace=1:symbolize=0:log_path=$RUN/logs/sanitizer")
-	fi
+	local svc sanitizer
+	[ "$SANITIZE" = 1 ] && rm -f "$RUN"/logs/sanitizer.*
 	install -d -o "$RUN_USER" -m 755 "$RUN/logs"
 	chown "$RUN_USER" "$RUN"
 	for svc in "${SERVICES[@]}"; do
-		render_kore_conf "$svc"
-		# Kore stays in the foreground (-f) with the recorded pid; -n/-r:
-		# it already runs unprivileged, so no chroot or privilege drop.
-		spawn_user "$svc" env IS_CONFIG="$RUN/is.conf" \
-		    IS_SERVICE_NAME="$svc" "${sanitizer_env[@]}" stdbuf -oL -eL \
-		    kore -c "$RUN/$svc.conf" -f -n -r
+		service_up "$svc"
 	done
+	mapfile -t sanitizer < <(sanitizer_env)
 	spawn_user deliverer env IS_CONFIG="$RUN/is.conf" \
-	    "${sanitizer_env[@]}" "$BUILD/services/messaging/is-deliverer"
+	    ${sanitizer[@]+"${sanitizer[@]}"} "$BUILD/services/messaging/is-deliverer"
 	fake_wechat_up
 }
 
@@ -394,6 +411,29 @@ rotate_keys() {
 	fi
 	"$ROOT/deploy/rotate-jwt-keys.sh" --alg "$(conf_value jwt.alg)" \
 	    --ttl "$(conf_value jwt.access_ttl)" "$@" "$RUN/keys"
+}
+
+# A new key seals personal data from now on; the older ones still open
+# what they sealed, which the profile service seals again under the new
+# key by itself (services/profile/reseal.c). Restarts the profile service.
+rotate_data_key() {
+	local n
+	if [ ! -f "$RUN/secrets.env" ] || [ ! -f "$RUN/is.conf" ]; then
+		log "no instance in $RUN: deploy/local.sh up first"
+		exit 1
+	fi
+	secrets
+	n=$(tr ',' '\n' <<<"$PROFILE_DATA_KEYS" | sed -n 's/^k\([0-9]*\):.*/\1/p' |
+	    sort -n | tail -n 1)
+	PROFILE_DATA_KEYS=k$((n + 1)):$(openssl rand -hex 32),$PROFILE_DATA_KEYS
+	sed -i "s/^PROFILE_DATA_KEYS=.*/PROFILE_DATA_KEYS=$PROFILE_DATA_KEYS/" \
+	    "$RUN/secrets.env"
+	write_config
+	stop_pidfiles "$RUN/profile.pid"
+	service_up profile
+	local SERVICES=(profile)	# wait_healthy: for this one only
+	wait_healthy
+	log "profile data now sealed under k$((n + 1)); older values are sealed again in the background"
 }
 
 wait_healthy() {
@@ -482,5 +522,6 @@ deps) deps ;;
 build) deps; build ;;
 rotate) IS_LOG_ROTATE_MB=${IS_LOG_ROTATE_MB:-0} rotate_logs ;;
 rotate-keys) shift; rotate_keys "$@" ;;
-*) echo "usage: $0 up|down|status|deps|build|rotate|rotate-keys" >&2; exit 2 ;;
+rotate-data-key) rotate_data_key ;;
+*) echo "usage: $0 up|down|status|deps|build|rotate|rotate-keys|rotate-data-key" >&2; exit 2 ;;
 esac

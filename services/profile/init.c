@@ -53,5 +53,15 @@ profile_service_init(void)
 	    50);
 	pf_conf.me_cache_ms = is_config_int("profile.me_cache_ms", 2000);
 	kore_timer_add(pf_me_cache_sweep, 60000, NULL, 0);
+	pf_conf.reseal_interval_ms = is_config_int(
+	    "profile.reseal_interval_ms", 5000);
+	pf_conf.reseal_batch = is_config_int("profile.reseal_batch", 200);
+	pf_conf.reseal_idle_s = is_config_int("profile.reseal_idle_s", 600);
+	if (pf_conf.reseal_interval_ms < 100 || pf_conf.reseal_batch < 1 ||
+	    pf_conf.reseal_batch > 5000 || pf_conf.reseal_idle_s < 1) {
+		is_log("error", NULL, "profile.reseal_* out of range");
+		return (-1);
+	}
+	pf_reseal_start();
 	return (0);
 }

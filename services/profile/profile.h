@@ -9,6 +9,7 @@
  *   staff.c      search, a student's profile, expiring documents, the
  *                export, history, insurance import, bank reviews
  *   opened.c     sealed values opened in answers
+ *   reseal.c     values under an older key sealed again (key rotation)
  *   docstore.c   document kinds, content typing, the storage interface
  */
 #ifndef PROFILE_H
@@ -26,6 +27,9 @@ struct pf_conf {
 	const char		*storage_root;
 	long			 upload_daily_max;
 	long			 me_cache_ms;
+	long			 reseal_interval_ms;	/* key rotation */
+	long			 reseal_batch;
+	long			 reseal_idle_s;
 };
 
 extern struct pf_conf		 pf_conf;
@@ -50,5 +54,8 @@ int	pf_reply_opened(struct http_request *, struct is_ctx *);
  * cached profiles' upkeep (a timer). */
 void	pf_changed(const char *student_id);
 void	pf_me_cache_sweep(void *, u_int64_t);
+
+/* reseal.c: starts the re-sealing of values under older keys. */
+void	pf_reseal_start(void);
 
 #endif

@@ -7,6 +7,8 @@
  * masking and audited whole reads, staff scope, the staff lists, the
  * export and the insurance import.
  */
+#include <sys/wait.h>
+
 #include "itest.h"
 #include "iscommon/crypto.h"
 
@@ -1102,6 +1104,90 @@ test_insurance_import(void **state)
 	free_student(&s);
 }
 
+/*
+ * A new data key (deploy/local.sh rotate-data-key restarts the profile
+ * service): what was sealed under the old one is sealed again under the
+ * new one by the service itself, and still reads the same.
+ */
+static void
+test_data_key_rotation(void **state)
+{
+	struct student	 s;
+	struct it_resp	 r;
+	cJSON		*me;
+	char		 json[512], query[96], *before, *prefix, *photo;
+	pid_t		 pid;
+	long		 left = -1, deadline;
+	int		 status;
+
+	(void)state;
+	new_student(&s);
+	save_new(s.tok, "passport", PASSPORT("E12345678", "ZHANG San"));
+	put_section(s.tok, "passport", "\"1\"", PASSPORT("G87654321",
+	    "ZHANG San"), &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+	photo = upload(s.tok, "debit-card", png, sizeof(png), 201);
+	bank_json(json, sizeof(json), "ZHANG San", CARD_A, "G87654321", photo);
+	put_section(s.tok, "bank-card", "\"0\"", json, &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+	before = it_sql_text("SELECT data->>'number_sealed' FROM "
+	    "profile.sections WHERE student_id = $1::uuid AND section = "
+	    "'passport'", s.id);
+	assert_non_null(before);
+	/* "v1.<kid>." */
+	prefix = strndup(before, (size_t)(strchr(before + 3, '.') - before + 1));
+	snprintf(query, sizeof(query), "%s %s", s.id, prefix);
+
+	if ((pid = fork()) == 0) {
+		execl(IS_SOURCE_DIR "/deploy/local.sh", "local.sh",
+		    "rotate-data-key", (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* Every value of the student: section fields, the review's card,
+	 * the passport history; none left under the old key. */
+	deadline = it_now_ms() + 30000;
+	while (it_now_ms() < deadline) {
+		/* $1: "<student id> <old prefix>". */
+		left = it_sql_long("WITH p AS (SELECT split_part($1, ' ', 1)::uuid "
+		    "AS id, split_part($1, ' ', 2) || '%' AS old) "
+		    "SELECT (SELECT count(*) FROM p, profile.sections s, "
+		    "jsonb_each_text(s.data) e WHERE s.student_id = p.id AND "
+		    "e.key LIKE '%\\_sealed' AND e.value LIKE p.old) + "
+		    "(SELECT count(*) FROM p, profile.bank_reviews b, "
+		    "jsonb_each_text(b.new_card) e WHERE b.student_id = p.id AND "
+		    "e.key LIKE '%\\_sealed' AND e.value LIKE p.old) + "
+		    "(SELECT count(*) FROM p, profile.passport_history h WHERE "
+		    "h.student_id = p.id AND h.number_sealed LIKE p.old)", query);
+		if (left == 0)
+			break;
+		usleep(200000);
+	}
+	assert_int_equal(left, 0);
+	/* ...and they read the same. */
+	me = get_json(PF "/me", s.tok, 200);
+	assert_string_equal(cJSON_GetObjectItem(section_of(me, "passport",
+	    "data"), "number")->valuestring, "G87654321");
+	assert_string_equal(cJSON_GetObjectItem(section_of(me, "passport",
+	    "data"), "old_number")->valuestring, "E12345678");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(me, "passport_history"), 0),
+	    "number")->valuestring, "E12345678");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(
+	    section_of(me, "bank-card", "review"), "new_card"),
+	    "account_number")->valuestring, CARD_A);
+	cJSON_Delete(me);
+	free(before);
+	free(prefix);
+	free(photo);
+	free_student(&s);
+}
+
 static void
 expect_problem(struct it_resp *r, long status, const char *what)
 {
@@ -1249,6 +1335,7 @@ main(void)
 		cmocka_unit_test(test_expiring_export_history),
 		cmocka_unit_test(test_insurance_import),
 		cmocka_unit_test(test_bad_input_everywhere),
+		cmocka_unit_test(test_data_key_rotation),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
