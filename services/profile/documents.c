@@ -240,9 +240,9 @@ up_stored(struct http_request *req)
 	snprintf(size, sizeof(size), "%zu", j->len);
 	snprintf(max, sizeof(max), "%ld", pf_conf.upload_daily_max);
 	is_db_begin(req, c, "SELECT profile.document_add($1::uuid, $2, $3, "
-	    "$4::bigint, $5, $6, $7::int)", 7, (const char *[]){
+	    "$4::bigint, $5, $6, $7::int, $8, $9)", 9, (const char *[]){
 	    c->claims.sub, j->kind->name, j->type, size, j->sha256, j->key,
-	    max });
+	    max, c->request_id, is_client_type(req) });
 	req->fsm_state = UP_ANSWER;
 	return (HTTP_STATE_CONTINUE);
 }

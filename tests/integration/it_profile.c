@@ -640,10 +640,14 @@ test_documents(void **state)
 	assert_int_equal(cJSON_GetObjectItem(r.json, "version")->valueint, 1);
 	id = strdup(it_str(&r, "id"));
 	it_free(&r);
-	/* Every version kept. */
+	/* Every version kept, each upload audited. */
 	id2 = upload(s.tok, "passport-page", png, sizeof(png), 201);
 	assert_int_equal(it_sql_long("SELECT max(version) FROM "
 	    "profile.documents WHERE owner_id = $1::uuid", s.id), 2);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM profile.audit_log "
+	    "WHERE student_id = $1::uuid AND section = 'documents' AND "
+	    "field = 'passport-page' AND after LIKE 'version 2, image/png%'",
+	    s.id), 1);
 
 	/* The owner gets it back as uploaded, as an attachment. */
 	snprintf(path, sizeof(path), PF "/documents/%s", id);

@@ -15,7 +15,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION profile.document_add(p_caller uuid, p_kind text,
     p_content_type text, p_size bigint, p_sha256 text, p_storage_key text,
-    p_daily_max integer) RETURNS jsonb
+    p_daily_max integer, p_request_id text, p_client text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	d	profile.documents;
@@ -34,6 +34,10 @@ BEGIN
 	    FROM profile.documents WHERE owner_id = p_caller AND kind = p_kind),
 	    0) + 1, p_content_type, p_size, p_sha256, p_storage_key)
 	RETURNING * INTO d;
+	PERFORM profile.audit(p_caller, 'change', p_caller, 'documents', d.kind,
+	    NULL, format('version %s, %s, %s bytes, sha256 %s', d.version,
+	    d.content_type, d.size, d.sha256), jsonb_build_object('document',
+	    d.id), p_request_id, p_client);
 	RETURN jsonb_build_object('id', d.id, 'kind', d.kind,
 	    'version', d.version, 'content_type', d.content_type,
 	    'size', d.size, 'sha256', d.sha256, 'uploaded_at', d.uploaded_at);
