@@ -1,7 +1,8 @@
 /*
  * The sections a student keeps: each a form declared below (its fields,
  * rows for the multi-row ones, the values sealed and how they are masked,
- * the rules across fields). An update names the version it read
+ * the rules across fields), read alone or in the whole profile. An update
+ * names the version it read
  * (If-Match): the database refuses a stale one, so the mini-program and
  * the web site never overwrite each other. GET /me is answered from a
  * per-worker cache that every change of the student's profile invalidates.
@@ -524,7 +525,7 @@ arg_if_match(struct http_request *req, struct is_ctx *c, const char **out)
 	return (0);
 }
 
-/* The saved section, with its new ETag; the cached profile is stale. */
+/* One section of the caller's, with its ETag as a header too. */
 static int
 reply_section(struct http_request *req, struct is_ctx *c)
 {
@@ -533,11 +534,31 @@ reply_section(struct http_request *req, struct is_ctx *c)
 
 	if ((doc = is_db_result(req, c)) == NULL)
 		return (KORE_RESULT_OK);
-	pf_changed(c->claims.sub);
 	if ((etag = is_json_str(doc, "etag")) != NULL)
 		http_response_header(req, "etag", etag);
 	pf_open_sealed(doc, c->claims.sub);
 	return (is_reply_obj(req, 200, doc));
+}
+
+/* A saved section: the cached profile is stale. */
+static int
+reply_saved(struct http_request *req, struct is_ctx *c)
+{
+	if (is_db_state(c) == IS_DONE && is_db_refusal(c) == NULL)
+		pf_changed(c->claims.sub);
+	return (reply_section(req, c));
+}
+
+/* The section named by the path (else 404). */
+static int
+section_known(struct http_request *req, struct is_ctx *c)
+{
+	(void)c;
+	if (section_of(req) == NULL) {
+		is_reply_problem(req, "not-found", NULL);
+		return (-1);
+	}
+	return (0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -679,6 +700,12 @@ static struct http_state	me_states[] = {
 const struct is_endpoint	pf_section_endpoints[] = {
 	{ .name = "me", .route = PF_PREFIX "me", .method = HTTP_METHOD_GET,
 	  .roles = pf_students, IS_STATES(me_states) },
+	{ .name = "section_get", .route = "^" PF_PREFIX "me/[a-z-]+$",
+	  .method = HTTP_METHOD_GET, .roles = pf_students,
+	  .check = section_known,
+	  .sql = "SELECT profile.section_json($1::uuid, $2, true)",
+	  .args = { IS_ARG_CALLER, IS_ARG_FN(arg_section) },
+	  .reply = reply_section },
 	{ .name = "section_put", .route = "^" PF_PREFIX "me/[a-z-]+$",
 	  .method = HTTP_METHOD_PUT, .roles = pf_students,
 	  .flags = IS_INPUT_OWN, .check = section_read,
@@ -687,6 +714,6 @@ const struct is_endpoint	pf_section_endpoints[] = {
 	  .args = { IS_ARG_CALLER, IS_ARG_FN(arg_section),
 	      IS_ARG_FN(arg_if_match), IS_ARG_BODY, IS_ARG_REQUEST_ID,
 	      IS_ARG_CLIENT },
-	  .reply = reply_section },
+	  .reply = reply_saved },
 	IS_ENDPOINTS_END
 };

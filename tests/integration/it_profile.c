@@ -338,6 +338,16 @@ test_sections_good_and_bad(void **state)
 	it_assert_problem(&r, 400, "malformed-json");
 	it_free(&r);
 
+	/* One section alone, its ETag as a header too. */
+	it_get(PF "/me/passport", s.tok, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.etag, "\"1\"");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json,
+	    "data"), "number")->valuestring, "E12345678");
+	it_free(&r);
+	assert_int_equal(it_status_of(PF "/me/nonsense", s.tok, 1), 404);
+	assert_int_equal(it_status_of(PF "/me/passport", admin, 1), 403);
+
 	/* The whole profile shows every section saved; nothing is missing
 	 * but the bank card. */
 	me = get_json(PF "/me", s.tok, 200);
