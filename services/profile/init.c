@@ -31,7 +31,8 @@ profile_service_init(void)
 	const char	*keys = is_config_get("profile.data_keys", NULL);
 
 	if (keys == NULL || is_seal_keys_parse(keys, &pf_conf.keys) == -1) {
-		is_log("error", NULL, "profile.data_keys must be kid:64hex[,...]");
+		is_log("error", NULL, "profile.data_keys must be "
+		    "kid:64hex[,...]");
 		return (-1);
 	}
 	pf_conf.lookup_key = is_config_get("profile.lookup_key", NULL);

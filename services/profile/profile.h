@@ -23,7 +23,7 @@
 
 struct pf_conf {
 	struct is_seal_keys	 keys;		/* keys[0] seals */
-	const char		*lookup_key;	/* keyed hashes of sealed values */
+	const char		*lookup_key;	/* hashes to compare them */
 	const char		*storage_root;
 	long			 upload_daily_max;
 	long			 me_cache_ms;

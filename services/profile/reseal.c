@@ -89,8 +89,8 @@ reseal_done(void *arg, const char *value)
 	/* Nothing (more) to do: look again later, not every run. */
 	if (n == 0) {
 		if (failed == 0 && !announced)
-			is_log("info", NULL, "profile: no value is sealed under "
-			    "a key older than %s: the older keys may go",
+			is_log("info", NULL, "profile: no value is sealed "
+			    "under a key older than %s: the older keys may go",
 			    pf_conf.keys.keys[0].kid);
 		announced = failed == 0;
 		idle_until = kore_time_ms() +

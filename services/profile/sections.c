@@ -278,8 +278,8 @@ check_dates(const struct pf_section *s, const cJSON *obj, const char *prefix,
 		}
 		for (i = 0; s->past != NULL && s->past[i] != NULL; i++) {
 			if (strcmp(s->past[i], f->name) == 0 && da > today)
-				add_error(errors, prefix, f->name, "cannot be in "
-				    "the future", "不能晚于今天");
+				add_error(errors, prefix, f->name,
+				    "cannot be in the future", "不能晚于今天");
 		}
 	}
 	for (o = s->order; o != NULL && o->a != NULL; o++) {

@@ -173,8 +173,8 @@ const struct is_endpoint	pf_staff_endpoints[] = {
 	{ .name = "expiring", .route = PF_PREFIX "expiring",
 	  .method = HTTP_METHOD_GET, .roles = pf_staff,
 	  .query = expiring_query,
-	  .sql = "SELECT profile.expiring_json($1::uuid, coalesce($2::int, 30), "
-	      "$3::int, $4::int)",
+	  .sql = "SELECT profile.expiring_json($1::uuid, "
+	      "coalesce($2::int, 30), $3::int, $4::int)",
 	  .args = { IS_ARG_CALLER, IS_ARG_FIELD("days"), IS_ARG_LIMIT,
 	      IS_ARG_OFFSET } },
 	{ .name = "export", .route = PF_PREFIX "export",
