@@ -435,8 +435,10 @@ section_read(struct http_request *req, struct is_ctx *c)
 	char			 prefix[24];
 	int			 i = 0;
 
-	if (s == NULL)
-		return (is_reply_problem(req, "not-found", NULL), -1);
+	if (s == NULL) {
+		is_reply_problem(req, "not-found", NULL);
+		return (-1);
+	}
 	if (is_read_json(req, c, s->rows > 0 ? rows_spec : s->fields) == -1)
 		return (-1);
 	errors = cJSON_CreateArray();
