@@ -10,13 +10,12 @@
 #include "iscommon/strutil.h"
 #include "iscommon/validate.h"
 
-static void	add_error(cJSON *, const char *, const char *, const char *);
 static int	check_string(const cJSON *, const struct is_field *, cJSON *);
 static int	matches(const char *, const char *);
 
 /* Each refusal in English and Chinese: the forms are used in both. */
-static void
-add_error(cJSON *errors, const char *field, const char *message,
+void
+is_field_error(cJSON *errors, const char *field, const char *message,
     const char *message_zh)
 {
 	cJSON	*e;
@@ -78,18 +77,18 @@ check_string(const cJSON *item, const struct is_field *f, cJSON *errors)
 		snprintf(msg, sizeof(msg), "must be at least %ld characters",
 		    f->min);
 		snprintf(zh, sizeof(zh), "至少 %ld 个字符", f->min);
-		add_error(errors, f->name, msg, zh);
+		is_field_error(errors, f->name, msg, zh);
 		return (-1);
 	}
 	if (f->max > 0 && n > (size_t)f->max) {
 		snprintf(msg, sizeof(msg), "must be at most %ld characters",
 		    f->max);
 		snprintf(zh, sizeof(zh), "最多 %ld 个字符", f->max);
-		add_error(errors, f->name, msg, zh);
+		is_field_error(errors, f->name, msg, zh);
 		return (-1);
 	}
 	if (f->pattern != NULL && !matches(f->pattern, v)) {
-		add_error(errors, f->name, "has an invalid format", "格式无效");
+		is_field_error(errors, f->name, "has an invalid format", "格式无效");
 		return (-1);
 	}
 	if (f->choices != NULL) {
@@ -97,7 +96,7 @@ check_string(const cJSON *item, const struct is_field *f, cJSON *errors)
 			if (strcmp(f->choices[i], v) == 0)
 				return (0);
 		}
-		add_error(errors, f->name, "is not one of the allowed values",
+		is_field_error(errors, f->name, "is not one of the allowed values",
 		    "不是允许的取值");
 		return (-1);
 	}
@@ -115,7 +114,7 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 	double			 d;
 
 	if (!cJSON_IsObject(obj)) {
-		add_error(errors, "", "the body must be a JSON object",
+		is_field_error(errors, "", "the body must be a JSON object",
 		    "请求体必须是 JSON 对象");
 		return (-1);
 	}
@@ -126,7 +125,7 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 				known = 1;
 		}
 		if (!known) {
-			add_error(errors, item->string, "is not a known field",
+			is_field_error(errors, item->string, "is not a known field",
 			    "不是已知字段");
 			bad = 1;
 		} else if (cJSON_GetObjectItemCaseSensitive(obj,
@@ -136,7 +135,7 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 			 * database keeps the last: a repeated key would carry
 			 * an unchecked value past the form.
 			 */
-			add_error(errors, item->string, "is given twice",
+			is_field_error(errors, item->string, "is given twice",
 			    "重复出现");
 			bad = 1;
 		}
@@ -145,7 +144,7 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 		item = cJSON_GetObjectItemCaseSensitive(obj, f->name);
 		if (item == NULL || cJSON_IsNull(item)) {
 			if (f->required) {
-				add_error(errors, f->name, "is required", "必填");
+				is_field_error(errors, f->name, "is required", "必填");
 				bad = 1;
 			}
 			continue;
@@ -153,7 +152,7 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 		switch (f->type) {
 		case IS_F_STRING:
 			if (!cJSON_IsString(item)) {
-				add_error(errors, f->name, "must be a string",
+				is_field_error(errors, f->name, "must be a string",
 				    "必须是字符串");
 				bad = 1;
 			} else if (check_string(item, f, errors) == -1)
@@ -162,7 +161,7 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 		case IS_F_INT:
 			d = item->valuedouble;
 			if (!cJSON_IsNumber(item) || d != (double)(long)d) {
-				add_error(errors, f->name, "must be an integer",
+				is_field_error(errors, f->name, "must be an integer",
 				    "必须是整数");
 				bad = 1;
 			} else if ((f->min != 0 || f->max != 0) &&
@@ -172,14 +171,14 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 				    f->max);
 				snprintf(zh, sizeof(zh), "必须在 %ld 到 %ld 之间",
 				    f->min, f->max);
-				add_error(errors, f->name, msg, zh);
+				is_field_error(errors, f->name, msg, zh);
 				bad = 1;
 			}
 			break;
 		case IS_F_NUMBER:
 			d = item->valuedouble;
 			if (!cJSON_IsNumber(item) || d != d) {
-				add_error(errors, f->name, "must be a number",
+				is_field_error(errors, f->name, "must be a number",
 				    "必须是数字");
 				bad = 1;
 			} else if ((f->min != 0 || f->max != 0) &&
@@ -189,36 +188,36 @@ is_validate_object(const cJSON *obj, const struct is_field *spec,
 				    f->max);
 				snprintf(zh, sizeof(zh), "必须在 %ld 到 %ld 之间",
 				    f->min, f->max);
-				add_error(errors, f->name, msg, zh);
+				is_field_error(errors, f->name, msg, zh);
 				bad = 1;
 			}
 			break;
 		case IS_F_BOOL:
 			if (!cJSON_IsBool(item)) {
-				add_error(errors, f->name, "must be a boolean",
+				is_field_error(errors, f->name, "must be a boolean",
 				    "必须是布尔值");
 				bad = 1;
 			}
 			break;
 		case IS_F_ARRAY:
 			if (!cJSON_IsArray(item)) {
-				add_error(errors, f->name, "must be an array",
+				is_field_error(errors, f->name, "must be an array",
 				    "必须是数组");
 				bad = 1;
 			} else if (f->max > 0 &&
 			    cJSON_GetArraySize(item) > f->max) {
-				add_error(errors, f->name, "has too many items",
+				is_field_error(errors, f->name, "has too many items",
 				    "项目过多");
 				bad = 1;
 			} else if (cJSON_GetArraySize(item) < f->min) {
-				add_error(errors, f->name, "has too few items",
+				is_field_error(errors, f->name, "has too few items",
 				    "项目过少");
 				bad = 1;
 			}
 			break;
 		case IS_F_OBJECT:
 			if (!cJSON_IsObject(item)) {
-				add_error(errors, f->name, "must be an object",
+				is_field_error(errors, f->name, "must be an object",
 				    "必须是对象");
 				bad = 1;
 			}

@@ -1,15 +1,16 @@
 /*
  * The messaging service module: the delivery outbox's status for
  * operators, and the development sink (what the local stack "sent").
- * is-deliverer (deliverer.c) sends the outbox; inbox, notices and
- * reminders come with the messaging issue.
+ * is-deliverer (deliverer.c) sends the outbox; letters and the boxes are
+ * letters.c's.
  */
 #include <stdlib.h>
 
 #include "iskore.h"
 #include "iscommon/metrics.h"
+#include "messaging.h"
 
-#define PREFIX	"/api/v1/messaging/"
+#define PREFIX	MSG_PREFIX
 
 static const char *const	admins[] = { "admin", NULL };
 static const char *const	statuses[] = { "pending", "sent", "failed",
@@ -73,4 +74,5 @@ messaging_init(void)
 
 const struct is_service		is_this_service = { "messaging", 0,
 				    messaging_init };
-const struct is_endpoint *const	is_service_endpoints[] = { endpoints, NULL };
+const struct is_endpoint *const	is_service_endpoints[] = { endpoints,
+				    msg_letter_endpoints, NULL };

@@ -216,18 +216,15 @@ static const struct pf_section	sections[] = {
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL }
 };
 
+/* A refusal of field, in a row of a multi-row section (prefix). */
 static void
 add_error(cJSON *errors, const char *prefix, const char *field,
     const char *en, const char *zh)
 {
-	cJSON	*e = cJSON_CreateObject();
-	char	 name[96];
+	char	name[96];
 
 	snprintf(name, sizeof(name), "%s%s", prefix, field);
-	cJSON_AddStringToObject(e, "field", name);
-	cJSON_AddStringToObject(e, "message", en);
-	cJSON_AddStringToObject(e, "message_zh", zh);
-	cJSON_AddItemToArray(errors, e);
+	is_field_error(errors, name, en, zh);
 }
 
 /* A calendar date that exists (2026-02-30 does not), as days. */

@@ -43,6 +43,10 @@ int	is_validate_body(const char *body, size_t len,
 int	is_validate_object(const cJSON *obj, const struct is_field *spec,
 	    cJSON *errors);
 
+/* Appends {field, message, message_zh} to errors (NULL: nothing). */
+void	is_field_error(cJSON *errors, const char *field, const char *message,
+	    const char *message_zh);
+
 const char	*is_json_str(const cJSON *obj, const char *name);
 long		 is_json_int(const cJSON *obj, const char *name, long fallback);
 int		 is_json_bool(const cJSON *obj, const char *name, int fallback);

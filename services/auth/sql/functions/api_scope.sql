@@ -107,3 +107,38 @@ SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 GRANT EXECUTE ON FUNCTION auth.roles_of(uuid) TO is_profile;
+
+-- Who may write a letter to whom (messaging): staff to other staff and to
+-- the students they may see; a student to the International Office, their
+-- counsellors and their school's secretaries. Replies follow letters
+-- received (messaging checks that). Disabled accounts neither.
+CREATE OR REPLACE FUNCTION auth.may_write(p_sender uuid, p_recipient uuid)
+RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT p_sender <> p_recipient AND coalesce((
+	    SELECT CASE WHEN s.kind = 'staff' THEN r.kind = 'staff'
+		OR r.id IN (SELECT v.student_id
+		    FROM auth.scope_students(p_sender) v)
+	    ELSE r.kind = 'staff' AND (EXISTS (SELECT 1
+		FROM auth.account_roles ro WHERE ro.account_id = r.id
+		AND ro.role = 'io')
+		OR p_sender IN (SELECT c.student_id
+		    FROM auth.counsellor_scope(r.id) c)
+		OR s.school IN (SELECT x.school
+		    FROM auth.secretary_scope(r.id) x)) END
+	    FROM auth.accounts s, auth.accounts r
+	    WHERE s.id = p_sender AND r.id = p_recipient
+		AND NOT s.disabled AND NOT r.disabled), false);
+$$;
+
+-- Accounts by login name (any case); names not found are left out.
+CREATE OR REPLACE FUNCTION auth.accounts_named(p_logins text[])
+RETURNS TABLE (login text, id uuid) LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT l, a.id FROM unnest(p_logins) l
+	JOIN auth.accounts a ON lower(a.login) = lower(l);
+$$;
+
+GRANT EXECUTE ON FUNCTION auth.may_write(uuid, uuid),
+    auth.accounts_named(text[]) TO is_messaging;
+GRANT EXECUTE ON FUNCTION auth.people(uuid[]) TO is_messaging;
