@@ -15,6 +15,7 @@ static const char *const	services[] = { "auth", "attendance", "profile",
 static const char *const	published =
     "auth.account_id is_attendance\n"
     "auth.account_id is_profile\n"
+    "auth.accounts_named is_messaging\n"
     "auth.can_read_student is_attendance\n"
     "auth.can_read_student is_profile\n"
     "auth.counselled_students is_attendance\n"
@@ -23,7 +24,9 @@ static const char *const	published =
     "auth.find_students is_profile\n"
     "auth.is_counsellor_of is_attendance\n"
     "auth.manages_school is_attendance\n"
+    "auth.may_write is_messaging\n"
     "auth.people is_attendance\n"
+    "auth.people is_messaging\n"
     "auth.revocations is_attendance\n"
     "auth.revocations is_messaging\n"
     "auth.revocations is_profile\n"
@@ -36,6 +39,7 @@ static const char *const	published =
     "messaging.enqueue is_auth\n"
     "messaging.post_inbox is_attendance\n"
     "messaging.post_inbox is_profile\n"
+    "profile.documents_owned is_messaging\n"
     "profile.expiring_documents is_messaging\n"
     "profile.stipend_card is_scholarship\n";
 
