@@ -157,6 +157,9 @@ secrets() {
 		grep -q "^$name=" "$RUN/secrets.env" ||
 		    echo "$name=$(openssl rand -hex 32)" >>"$RUN/secrets.env"
 	done
+	# The file is the truth: a PROFILE_DATA_KEYS of the environment (a
+	# compose setting) must not stand in for this instance's keys.
+	unset PROFILE_DATA_KEYS
 	# shellcheck disable=SC1091
 	. "$RUN/secrets.env"
 	# The keys sealing personal data, newest first ("rotate-data-key").
@@ -423,11 +426,20 @@ rotate_data_key() {
 		exit 1
 	fi
 	secrets
+	# At most 8 keys (libcommon seal.h): drop old ones first, once the
+	# service logged that nothing is sealed under them any more.
+	if [ "$(tr ',' '\n' <<<"$PROFILE_DATA_KEYS" | wc -l)" -ge 8 ]; then
+		log "8 data keys already: remove the oldest from PROFILE_DATA_KEYS in $RUN/secrets.env first"
+		exit 1
+	fi
 	n=$(tr ',' '\n' <<<"$PROFILE_DATA_KEYS" | sed -n 's/^k\([0-9]*\):.*/\1/p' |
 	    sort -n | tail -n 1)
 	PROFILE_DATA_KEYS=k$((n + 1)):$(openssl rand -hex 32),$PROFILE_DATA_KEYS
 	sed -i "s/^PROFILE_DATA_KEYS=.*/PROFILE_DATA_KEYS=$PROFILE_DATA_KEYS/" \
 	    "$RUN/secrets.env"
+	# Never a key only is.conf knows: the next "up" rewrites it.
+	grep -qx "PROFILE_DATA_KEYS=$PROFILE_DATA_KEYS" "$RUN/secrets.env" ||
+	    { log "$RUN/secrets.env did not take the new key"; exit 1; }
 	write_config
 	stop_pidfiles "$RUN/profile.pid"
 	service_up profile

@@ -35,7 +35,7 @@ struct doc_job {
 	char			 sha256[65];
 	int			 done;		/* stored, read or deleted */
 	int			 stored;	/* a file is under key */
-	int			 recorded;	/* ...and its row committed */
+	int			 recording;	/* ...and its row may be saved */
 	char			 ctype[64];
 	char			 disposition[96];
 };
@@ -48,11 +48,13 @@ job_release(void *arg)
 	if (__atomic_load_n(&j->busy, __ATOMIC_ACQUIRE))
 		return (IS_RELEASE_LATER);
 	/*
-	 * The client went away between storing and recording (Kore runs no
-	 * more states then): the file goes now, rather than stay unlisted
-	 * and uncounted. Rare; one unlink.
+	 * The client went away after the file was stored and before its row
+	 * was asked for (Kore runs no more states then): the file goes now,
+	 * rather than stay unlisted. Once the row may be saved the file
+	 * stays: an unlisted file is harmless, a row without one is not.
+	 * Rare; one unlink.
 	 */
-	if (j->stored && !j->recorded && pf_store.del(&pf_store, j->key) == -1)
+	if (j->stored && !j->recording && pf_store.del(&pf_store, j->key) == -1)
 		is_log("error", NULL, "document store: %s is left without a "
 		    "record", j->key);
 	free(j->data);
@@ -239,6 +241,7 @@ up_stored(struct http_request *req)
 	j->data = NULL;
 	snprintf(size, sizeof(size), "%zu", j->len);
 	snprintf(max, sizeof(max), "%ld", pf_conf.upload_daily_max);
+	j->recording = 1;
 	is_db_begin(req, c, "SELECT profile.document_add($1::uuid, $2, $3, "
 	    "$4::bigint, $5, $6, $7::int, $8, $9)", 9, (const char *[]){
 	    c->claims.sub, j->kind->name, j->type, size, j->sha256, j->key,
@@ -256,12 +259,12 @@ up_answer(struct http_request *req)
 	if (is_db_poll(req, c) == IS_PENDING)
 		return (HTTP_STATE_RETRY);
 	if (is_db_state(c) == IS_DONE && is_db_refusal(c) == NULL) {
-		j->recorded = 1;
 		pf_changed(c->claims.sub);
 		is_db_reply(req, c, 201);
 		return (HTTP_STATE_COMPLETE);
 	}
 	/* Not recorded: the stored file goes. */
+	j->recording = 0;
 	job_begin(req, c, j, task_delete);
 	req->fsm_state = UP_UNDONE;
 	return (HTTP_STATE_CONTINUE);

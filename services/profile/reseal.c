@@ -14,8 +14,12 @@
 #include "profile.h"
 #include "iscommon/log.h"
 
-static char		*resealed;	/* the last batch, re-sealed: JSON */
+#define SKIP_MAX	1000
+
+static cJSON		*state;		/* {"done": [...], "skip": [...]} */
+static char		*state_text;
 static u_int64_t	 idle_until;
+static int		 scanning;	/* the run under way reads rows */
 static int		 announced;	/* "none left" was logged */
 
 static int
@@ -27,10 +31,13 @@ reseal_params(void *arg, const char **values, int max)
 	if (max < 4)
 		return (0);
 	snprintf(limit, sizeof(limit), "%ld", pf_conf.reseal_batch);
+	free(state_text);
+	state_text = cJSON_PrintUnformatted(state);
+	scanning = kore_time_ms() >= idle_until;
 	values[0] = pf_conf.keys.keys[0].kid;
-	values[1] = resealed != NULL ? resealed : "[]";
+	values[1] = state_text != NULL ? state_text : "{}";
 	values[2] = limit;
-	values[3] = kore_time_ms() >= idle_until ? "t" : "f";
+	values[3] = scanning ? "t" : "f";
 	return (4);
 }
 
@@ -61,46 +68,57 @@ reseal_one(cJSON *item)
 static void
 reseal_done(void *arg, const char *value)
 {
-	cJSON		*doc, *next, *item;
+	cJSON		*doc, *next, *item, *skip;
 	long		 stored;
 	int		 n = 0, failed = 0;
 
 	(void)arg;
 	if (value == NULL)		/* failed (logged): the same again */
 		return;
-	free(resealed);
-	resealed = NULL;
 	if ((doc = cJSON_Parse(value)) == NULL)
 		return;
 	if ((stored = is_json_int(doc, "resealed", 0)) > 0)
 		is_log("info", NULL, "profile: %ld values sealed again under "
 		    "key %s", stored, pf_conf.keys.keys[0].kid);
-	next = cJSON_GetObjectItemCaseSensitive(doc, "next");
-	cJSON_ArrayForEach(item, next) {
+	/* What does not open is left out of the next batches (and logged
+	 * once), so it never holds up the rest. */
+	skip = cJSON_GetObjectItemCaseSensitive(state, "skip");
+	next = cJSON_DetachItemFromObjectCaseSensitive(doc, "next");
+	for (item = next != NULL ? next->child : NULL; item != NULL; ) {
+		cJSON	*following = item->next;
+
 		if (reseal_one(item))
 			n++;
-		else
+		else {
 			failed++;
+			if (cJSON_GetArraySize(skip) < SKIP_MAX)
+				cJSON_AddItemToArray(skip, cJSON_CreateString(
+				    is_json_str(item, "old")));
+			cJSON_DetachItemViaPointer(next, item);
+			cJSON_Delete(item);
+		}
+		item = following;
 	}
 	if (failed > 0)
 		is_log("error", NULL, "profile: %d sealed values open with no "
 		    "key of profile.data_keys (a key was dropped too soon?)",
 		    failed);
-	/* Nothing (more) to do: look again later, not every run. */
-	if (n == 0) {
-		if (failed == 0 && !announced)
+	cJSON_ReplaceItemInObjectCaseSensitive(state, "done",
+	    next != NULL ? next : cJSON_CreateArray());
+	/* A scan that found nothing to do: look again later, not every run
+	 * (a run that only stored does not count). */
+	if (n > 0 || failed > 0) {
+		announced = 0;
+		idle_until = 0;
+	} else if (scanning) {
+		if (cJSON_GetArraySize(skip) == 0 && !announced)
 			is_log("info", NULL, "profile: no value is sealed "
 			    "under a key older than %s: the older keys may go",
 			    pf_conf.keys.keys[0].kid);
-		announced = failed == 0;
+		announced = cJSON_GetArraySize(skip) == 0;
 		idle_until = kore_time_ms() +
 		    (u_int64_t)pf_conf.reseal_idle_s * 1000;
-	} else {
-		announced = 0;
-		idle_until = 0;
 	}
-	if (n > 0 && (resealed = cJSON_PrintUnformatted(next)) == NULL)
-		is_log("error", NULL, "profile: out of memory re-sealing");
 	cJSON_Delete(doc);
 }
 
@@ -111,6 +129,9 @@ pf_reseal_start(void)
 	if (pf_conf.keys.n < 2 || worker == NULL ||
 	    worker->id != KORE_WORKER_BASE)
 		return;
+	state = cJSON_CreateObject();
+	cJSON_AddItemToObject(state, "done", cJSON_CreateArray());
+	cJSON_AddItemToObject(state, "skip", cJSON_CreateArray());
 	is_log("info", NULL, "profile: values under keys older than %s are "
 	    "sealed again (every %ld ms)", pf_conf.keys.keys[0].kid,
 	    pf_conf.reseal_interval_ms);

@@ -54,8 +54,8 @@ LANGUAGE sql IMMUTABLE AS $$
 		ELSE e.value END), '{}')
 	FROM jsonb_each(p_data) e,
 	    LATERAL (SELECT p_whole AND NOT regexp_replace(e.key,
-		'_(sealed|masked|lookup)$', '') = ANY (p_keep_masked)
-		AS open_field) f,
+		'_(sealed|masked|lookup)$', '') = ANY (coalesce(p_keep_masked,
+		'{}')) AS open_field) f,
 	    LATERAL (SELECT f.open_field AND e.key LIKE '%\_sealed' AS open) o
 	WHERE e.key NOT LIKE '%\_lookup'
 	    AND NOT (f.open_field AND e.key LIKE '%\_masked')

@@ -6,15 +6,18 @@
 
 -- Where sealed values live: a section's field, a bank review's card field,
 -- a passport-history number.
-CREATE OR REPLACE FUNCTION profile.sealed_values(p_kid text, p_limit integer)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
+-- p_skip: values the service could not open (their key is gone), left
+-- out so they never fill a batch.
+CREATE OR REPLACE FUNCTION profile.sealed_values(p_kid text, p_skip text[],
+    p_limit integer) RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT coalesce(jsonb_agg(v), '[]') FROM (
 		SELECT jsonb_build_object('at', 'section', 'owner', s.student_id,
 		    'section', s.section, 'field', e.key,
 		    'old', e.value #>> '{}') AS v
 		FROM profile.sections s, jsonb_each(s.data) e
 		WHERE e.key LIKE '%\_sealed'
-		    AND (e.value #>> '{}') NOT LIKE 'v1.' || p_kid || '.%'
+		    AND NOT starts_with(e.value #>> '{}', 'v1.' || p_kid || '.')
+		    AND NOT (e.value #>> '{}') = ANY (p_skip)
 		UNION ALL
 		SELECT jsonb_build_object('at', c.card, 'owner', r.student_id,
 		    'id', r.id, 'field', e.key, 'old', e.value #>> '{}')
@@ -23,18 +26,21 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 			('old_card', r.old_card)) c(card, data),
 		    jsonb_each(c.data) e
 		WHERE c.data IS NOT NULL AND e.key LIKE '%\_sealed'
-		    AND (e.value #>> '{}') NOT LIKE 'v1.' || p_kid || '.%'
+		    AND NOT starts_with(e.value #>> '{}', 'v1.' || p_kid || '.')
+		    AND NOT (e.value #>> '{}') = ANY (p_skip)
 		UNION ALL
 		SELECT jsonb_build_object('at', 'history', 'owner', h.student_id,
 		    'id', h.id, 'old', h.number_sealed)
 		FROM profile.passport_history h
-		WHERE h.number_sealed NOT LIKE 'v1.' || p_kid || '.%'
+		WHERE NOT starts_with(h.number_sealed, 'v1.' || p_kid || '.')
+		    AND NOT h.number_sealed = ANY (p_skip)
 		LIMIT p_limit) x;
 $$;
 
--- p_done: the last batch, each with "new"; p_scan false: store only (the
--- last scan found nothing: no need to read every row again yet).
-CREATE OR REPLACE FUNCTION profile.reseal(p_kid text, p_done jsonb,
+-- p_state: {"done": the last batch, each with "new"; "skip": values that
+-- do not open}; p_scan false: store only (the last scan found nothing: no
+-- need to read every row again yet).
+CREATE OR REPLACE FUNCTION profile.reseal(p_kid text, p_state jsonb,
     p_limit integer, p_scan boolean) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -42,8 +48,8 @@ DECLARE
 	n	integer := 0;
 	k	integer;
 BEGIN
-	FOR r IN SELECT value FROM jsonb_array_elements(p_done)
-	    WHERE value->>'new' LIKE 'v1.' || p_kid || '.%' LOOP
+	FOR r IN SELECT value FROM jsonb_array_elements(p_state->'done')
+	    WHERE starts_with(value->>'new', 'v1.' || p_kid || '.') LOOP
 		IF r->>'at' = 'section' THEN
 			UPDATE profile.sections SET data = jsonb_set(data,
 			    ARRAY[r->>'field'], to_jsonb(r->>'new'))
@@ -70,5 +76,6 @@ BEGIN
 		n := n + k;
 	END LOOP;
 	RETURN jsonb_build_object('resealed', n, 'next', CASE WHEN p_scan
-	    THEN profile.sealed_values(p_kid, p_limit) ELSE '[]' END);
+	    THEN profile.sealed_values(p_kid, ARRAY(SELECT jsonb_array_elements_text(
+		p_state->'skip')), p_limit) ELSE '[]' END);
 END $$;

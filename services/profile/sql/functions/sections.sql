@@ -262,7 +262,8 @@ BEGIN
 	PERFORM profile.audit_changes(p_caller, p_caller, p_section,
 	    CASE WHEN v_old.version = 0 THEN NULL ELSE v_old.data END,
 	    v_data, p_request_id, p_client);
-	IF p_section = 'passport' THEN
+	IF p_section = 'passport' AND (v_old.data->>'full_name')
+	    IS DISTINCT FROM (v_data->>'full_name') THEN
 		PERFORM profile.card_holder_changed(p_caller, v_data);
 	END IF;
 	UPDATE profile.sections SET data = v_data,
