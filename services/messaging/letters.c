@@ -30,6 +30,7 @@ static const struct is_field	inbox_query[] = {
 	{ "before", IS_F_STRING, 0, 1, 19, "^[0-9]+$", NULL },
 	{ "limit", IS_F_STRING, 0, 0, 0, "^([1-9]|[1-9][0-9]|100)$", NULL },
 	{ "unread", IS_F_STRING, 0, 0, 0, "^(true|false)$", NULL },
+	{ "q", IS_F_STRING, 0, 1, 100, NULL, NULL },
 	IS_FIELDS_END
 };
 
@@ -130,9 +131,10 @@ const struct is_endpoint	msg_letter_endpoints[] = {
 	{ .name = "inbox", .route = MSG_PREFIX "inbox",
 	  .method = HTTP_METHOD_GET, .query = inbox_query,
 	  .sql = "SELECT messaging.inbox_list($1::uuid, $2::bigint, "
-	      "coalesce($3::int, 20), $4::boolean)",
+	      "coalesce($3::int, 20), $4::boolean, $5)",
 	  .args = { IS_ARG_CALLER, IS_ARG_FIELD("before"),
-	      IS_ARG_FIELD("limit"), IS_ARG_FIELD("unread") } },
+	      IS_ARG_FIELD("limit"), IS_ARG_FIELD("unread"),
+	      IS_ARG_FIELD("q") } },
 	{ .name = "unread", .route = MSG_PREFIX "unread",
 	  .method = HTTP_METHOD_GET,
 	  .sql = "SELECT jsonb_build_object('unread', "

@@ -400,6 +400,74 @@ test_attachments(void **state)
 	free(io.tok);
 }
 
+/* How many of the student's messages match keyword q. */
+static int
+found(const char *tok, const char *q)
+{
+	char		 path[512];
+	size_t		 n;
+	cJSON		*page;
+	int		 count;
+
+	n = (size_t)snprintf(path, sizeof(path), MSG "/inbox?limit=100&q=");
+	for (; *q != '\0' && n + 4 < sizeof(path); q++) {
+		if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		    (*q >= '0' && *q <= '9'))
+			path[n++] = *q;
+		else
+			n += (size_t)snprintf(path + n, sizeof(path) - n,
+			    "%%%02X", (unsigned char)*q);
+	}
+	path[n] = '\0';
+	page = get_json(path, tok, 200);
+	count = cJSON_GetArraySize(cJSON_GetObjectItem(page, "items"));
+	cJSON_Delete(page);
+	return (count);
+}
+
+/* Keywords in Chinese (two characters are enough) and English (part of a
+ * word, any case), over subject and body. */
+static void
+test_search(void **state)
+{
+	struct person	 s, c;
+	char		 to[64];
+	struct it_resp	 r;
+	char		 json[512];
+
+	(void)state;
+	new_student(&s);
+	new_staff(&c, "\"counsellor\"", s.login);
+	snprintf(to, sizeof(to), "\"%s\"", s.login);
+	snprintf(json, sizeof(json), "{\"to\":[%s],\"subject\":\"关于签证延期的"
+	    "通知\",\"body\":\"请于本周五前提交居留许可材料。\"}", to);
+	it_assert_post(MSG "/letters", c.tok, json, 201, NULL);
+	snprintf(json, sizeof(json), "{\"to\":[%s],\"subject\":\"INSURANCE "
+	    "ALERT\",\"body\":\"Your insurance policy expires on 31 August."
+	    "\"}", to);
+	it_assert_post(MSG "/letters", c.tok, json, 201, NULL);
+	snprintf(json, sizeof(json), "{\"to\":[%s],\"subject\":\"宿舍检查\","
+	    "\"body\":\"Dormitory check on Monday.\"}", to);
+	it_assert_post(MSG "/letters", c.tok, json, 201, NULL);
+
+	assert_int_equal(found(s.tok, "签证"), 1);
+	assert_int_equal(found(s.tok, "居留许可"), 1);
+	assert_int_equal(found(s.tok, "证"), 1);
+	assert_int_equal(found(s.tok, "insur"), 1);
+	assert_int_equal(found(s.tok, "Insurance"), 1);
+	assert_int_equal(found(s.tok, "dormitory 宿舍"), 1);
+	assert_int_equal(found(s.tok, "签证 insurance"), 0);
+	assert_int_equal(found(s.tok, "护照"), 0);
+	assert_int_equal(found(s.tok, "!!!"), 0);
+	/* Only one's own messages are searched. */
+	assert_int_equal(found(c.tok, "签证"), 0);
+	it_get(MSG "/inbox?q=", s.tok, &r);
+	it_assert_problem(&r, 422, "validation");
+	it_free(&r);
+	free(s.tok);
+	free(c.tok);
+}
+
 static void
 test_bad_input(void **state)
 {
@@ -489,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_who_may_write),
 		cmocka_unit_test(test_keyset_paging),
 		cmocka_unit_test(test_attachments),
+		cmocka_unit_test(test_search),
 		cmocka_unit_test(test_bad_input),
 	};
 

@@ -107,14 +107,17 @@ RETURNS bigint LANGUAGE sql STABLE AS $$
 	    AND m.deleted_at IS NULL;
 $$;
 
+-- p_q: keywords (keywords.sql), NULL for all.
 CREATE OR REPLACE FUNCTION messaging.inbox_list(p_caller uuid, p_before bigint,
-    p_limit integer, p_unread boolean) RETURNS jsonb
+    p_limit integer, p_unread boolean, p_q text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
 	WITH page AS (
 		SELECT m.* FROM messaging.inbox m
 		WHERE m.recipient_id = p_caller AND m.deleted_at IS NULL
 		    AND (p_before IS NULL OR m.id < p_before)
 		    AND (NOT coalesce(p_unread, false) OR m.read_at IS NULL)
+		    AND (p_q IS NULL
+			OR m.search @@ messaging.search_query(p_q))
 		ORDER BY m.id DESC LIMIT p_limit + 1
 	)
 	SELECT jsonb_build_object(
