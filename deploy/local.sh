@@ -257,6 +257,8 @@ render_kore_conf() {
 	[ "$svc" = attendance ] && body_max=5300000
 	# profile: documents of up to 5 MiB, typed and stored in tasks.
 	[ "$svc" = profile ] && body_max=5300000 && tasks=2
+	# messaging: a notice to a list of up to 5,000 student IDs.
+	[ "$svc" = messaging ] && body_max=262144
 	sed -e "s#@PORT@#$port#g" -e "s#@MODULE@#$BUILD/services/$svc/$svc.so#g" \
 	    -e "s#@WORKERS@#$WORKERS#g" -e "s#@RUN@#$RUN#g" \
 	    -e "s#@BODY_MAX@#$body_max#g" -e "s#@SECCOMP_TRACING@#${IS_SECCOMP_TRACING:-no}#g" -e "s#@TASK_THREADS@#$tasks#g" \

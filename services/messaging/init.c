@@ -75,4 +75,5 @@ messaging_init(void)
 const struct is_service		is_this_service = { "messaging", 0,
 				    messaging_init };
 const struct is_endpoint *const	is_service_endpoints[] = { endpoints,
-				    msg_letter_endpoints, NULL };
+				    msg_letter_endpoints, msg_notice_endpoints,
+				    NULL };

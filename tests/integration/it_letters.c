@@ -468,6 +468,209 @@ test_search(void **state)
 	free(c.tok);
 }
 
+/* Imports students of a school and nationality of the test's own. */
+static void
+import_students(const char *csv)
+{
+	struct it_resp	r;
+
+	it_request("POST", "/api/v1/auth/admin/students/import", admin,
+	    "text/csv", csv, strlen(csv), &r);
+	assert_int_equal(r.status, 200);
+	it_free(&r);
+}
+
+static char *
+send_notice(const char *tok, const char *json, long status, long recipients)
+{
+	struct it_resp	r;
+	char		*id = NULL;
+
+	it_post(MSG "/notices", tok, json, &r);
+	if (r.status != status)
+		print_error("notice: %ld %s\n", r.status, r.body);
+	assert_int_equal(r.status, status);
+	if (status == 201) {
+		assert_int_equal(cJSON_GetObjectItem(r.json,
+		    "recipients")->valueint, recipients);
+		id = strdup(it_str(&r, "id"));
+	}
+	it_free(&r);
+	return (id);
+}
+
+static long
+inbox_count(const char *login, const char *notice)
+{
+	char	param[128];
+
+	snprintf(param, sizeof(param), "%s %s", login, notice);
+	return (it_sql_long("SELECT count(*) FROM messaging.inbox m JOIN "
+	    "auth.accounts a ON a.id = m.recipient_id WHERE a.login = "
+	    "split_part($1, ' ', 1) AND m.notice_id = split_part($1, ' ', "
+	    "2)::uuid AND m.deleted_at IS NULL", param));
+}
+
+static void
+test_notices(void **state)
+{
+	struct person	 io, sec, c, s;
+	char		 tag[12], school[48], a[24], b[24], d[24], csv[1024];
+	char		 json[1024], path[160], *n1, *n2, *msg;
+	cJSON		*doc;
+	const cJSON	*report;
+	struct it_resp	 r;
+
+	(void)state;
+	it_unique(tag, sizeof(tag), "N");
+	snprintf(school, sizeof(school), "School of %s", tag);
+	snprintf(a, sizeof(a), "%sA", tag);
+	snprintf(b, sizeof(b), "%sB", tag);
+	snprintf(d, sizeof(d), "%sC", tag);
+	snprintf(csv, sizeof(csv), "student_id,family_name,given_name,school,"
+	    "degree,cohort,nationality\n%s,ALPHA,Ana,%s,phd,1999,%s\n"
+	    "%s,BETA,Ben,%s,master,1998,%s\n%s,GAMMA,Gus,Other %s,master,"
+	    "1999,Other%s\n", a, school, tag, b, school, tag, d, tag, tag);
+	import_students(csv);
+	new_staff(&io, "\"io\"", NULL);
+	new_student(&s);
+	new_staff(&c, "\"counsellor\"", s.login);
+	/* A school's secretary (their school is their scope). */
+	it_unique(sec.login, sizeof(sec.login), "K");
+	snprintf(json, sizeof(json), "{\"staff_id\":\"%s\",\"family_name\":"
+	    "\"SEC\",\"given_name\":\"Sam\",\"school\":\"%s\",\"roles\":"
+	    "[\"secretary\"]}", sec.login, school);
+	sec.tok = it_new_staff(admin, json, sec.login, PASSWORD);
+	assert_non_null(sec.tok);
+	/* One of them has a verified address: the notice is mailed there. */
+	it_sql_long("WITH u AS (UPDATE auth.accounts SET email = lower(login) || "
+	    "'@stu.hit.edu.cn', email_verified_at = now() WHERE login = $1 "
+	    "RETURNING 1) SELECT count(*) FROM u", a);
+
+	/* Each kind of audience reaches exactly its students. */
+	snprintf(json, sizeof(json), "{\"kind\":\"insurance-alert\","
+	    "\"audience\":{\"type\":\"school\",\"value\":\"%s\"},"
+	    "\"by_email\":true}", school);
+	n1 = send_notice(io.tok, json, 201, 2);
+	assert_int_equal(inbox_count(a, n1), 1);
+	assert_int_equal(inbox_count(d, n1), 0);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM messaging.outbox "
+	    "WHERE notice_id = $1::uuid", n1), 1);
+	snprintf(json, sizeof(json), "{\"kind\":\"important\",\"audience\":"
+	    "{\"type\":\"nationality\",\"value\":\"%s\"}}", tag);
+	free(send_notice(io.tok, json, 201, 2));
+	snprintf(json, sizeof(json), "{\"kind\":\"reminder\",\"audience\":"
+	    "{\"type\":\"list\",\"students\":[\"%s\",\"%s\"]}}", a, d);
+	free(send_notice(io.tok, json, 201, 2));
+	snprintf(json, sizeof(json), "{\"kind\":\"reminder\",\"audience\":"
+	    "{\"type\":\"cohort\",\"value\":\"1998\"}}");
+	n2 = send_notice(io.tok, json, 201, 1);
+	assert_int_equal(inbox_count(b, n2), 1);
+	free(n2);
+	snprintf(json, sizeof(json), "{\"kind\":\"reminder\",\"audience\":"
+	    "{\"type\":\"degree\",\"value\":\"phd\"}}");
+	it_post(MSG "/notices", io.tok, json, &r);
+	assert_int_equal(r.status, 201);
+	n2 = strdup(it_str(&r, "id"));
+	it_free(&r);
+	assert_int_equal(inbox_count(a, n2), 1);
+	assert_int_equal(inbox_count(b, n2), 0);
+	free(n2);
+	n2 = send_notice(io.tok, "{\"kind\":\"warning\",\"audience\":"
+	    "{\"type\":\"all\"},\"subject_en\":\"Fire drill\","
+	    "\"subject_zh\":\"消防演习\",\"body_en\":\"Dear {name}, a drill "
+	    "at 10:00.\",\"body_zh\":\"{name}同学：10点消防演习。\"}", 201,
+	    it_sql_long("SELECT count(*) FROM auth.accounts WHERE kind = "
+	    "'student' AND NOT disabled", NULL));
+	/* A secretary reaches their school only. */
+	snprintf(json, sizeof(json), "{\"kind\":\"reminder\",\"audience\":"
+	    "{\"type\":\"all\"}}");
+	free(send_notice(sec.tok, json, 201, 2));
+	snprintf(json, sizeof(json), "{\"kind\":\"reminder\",\"audience\":"
+	    "{\"type\":\"school\",\"value\":\"Other %s\"}}", tag);
+	send_notice(sec.tok, json, 422, 0);
+	/* Students and counsellors send no notice. */
+	send_notice(s.tok, json, 403, 0);
+	send_notice(c.tok, json, 403, 0);
+
+	/* The student reads it, bilingual, addressed by name. */
+	msg = inbox_find(s.tok, "Fire drill / 消防演习");
+	assert_non_null(msg);
+	snprintf(path, sizeof(path), MSG "/inbox/%s", msg);
+	doc = get_json(path, s.tok, 200);
+	assert_non_null(strstr(cJSON_GetObjectItem(doc, "body")->valuestring,
+	    "Dear Ann TESTER, a drill"));
+	assert_non_null(strstr(cJSON_GetObjectItem(doc, "body")->valuestring,
+	    "Ann TESTER同学"));
+	cJSON_Delete(doc);
+	mark(s.tok, msg, 1, 200);
+	assert_int_equal(found(s.tok, "消防"), 1);
+
+	/* The report: read rate; each recipient's state. */
+	snprintf(path, sizeof(path), MSG "/notices/%s", n1);
+	doc = get_json(path, io.tok, 200);
+	report = cJSON_GetObjectItem(doc, "report");
+	assert_int_equal(cJSON_GetObjectItem(report, "unread")->valueint, 2);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(report,
+	    "email"), "pending")->valueint + cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(report, "email"), "sent")->valueint, 1);
+	cJSON_Delete(doc);
+	assert_int_equal(it_status_of(path, sec.tok, 1), 404);
+	assert_int_equal(it_status_of(path, s.tok, 1), 403);
+	snprintf(path, sizeof(path), MSG "/notices/%s/recipients?unread=true",
+	    n1);
+	doc = get_json(path, io.tok, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "items")),
+	    2);
+	cJSON_Delete(doc);
+
+	/* Withdrawn: a reason, gone from the inboxes, audited, once. */
+	snprintf(path, sizeof(path), MSG "/notices/%s/withdraw", n1);
+	it_assert_post(path, io.tok, "{}", 422, "validation");
+	it_assert_post(path, sec.tok, "{\"reason\":\"x\"}", 404, "not-found");
+	it_assert_post(path, io.tok, "{\"reason\":\"Sent to the wrong "
+	    "school\"}", 200, NULL);
+	it_assert_post(path, io.tok, "{\"reason\":\"again\"}", 409,
+	    "conflict");
+	assert_int_equal(inbox_count(a, n1), 0);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM messaging.audit_log "
+	    "WHERE notice_id = $1::uuid AND action = 'notice.withdrawn'", n1),
+	    1);
+	assert_int_equal(it_sql_long("SELECT count(*) FROM messaging.outbox "
+	    "WHERE notice_id = $1::uuid AND status IN ('pending', 'failed')",
+	    n1), 0);
+
+	/* The templates; the authors' list. */
+	doc = get_json(MSG "/notice-templates", io.tok, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "items")),
+	    5);
+	cJSON_Delete(doc);
+	doc = get_json(MSG "/notices?limit=2", io.tok, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "items")),
+	    2);
+	assert_true(cJSON_IsString(cJSON_GetObjectItem(doc, "next")));
+	cJSON_Delete(doc);
+
+	/* Bad input. */
+	send_notice(io.tok, "{\"kind\":\"party\",\"audience\":{\"type\":"
+	    "\"all\"}}", 422, 0);
+	send_notice(io.tok, "{\"kind\":\"reminder\",\"audience\":{}}", 422,
+	    0);
+	send_notice(io.tok, "{\"kind\":\"reminder\",\"audience\":{\"type\":"
+	    "\"school\"}}", 422, 0);
+	send_notice(io.tok, "{\"kind\":\"reminder\",\"audience\":{\"type\":"
+	    "\"list\",\"students\":[\"a b\"]}}", 422, 0);
+	send_notice(io.tok, "{\"kind\":\"reminder\",\"audience\":{\"type\":"
+	    "\"all\",\"extra\":1}}", 422, 0);
+	free(n1);
+	free(n2);
+	free(msg);
+	free(io.tok);
+	free(sec.tok);
+	free(c.tok);
+	free(s.tok);
+}
+
 static void
 test_bad_input(void **state)
 {
@@ -558,6 +761,7 @@ main(void)
 		cmocka_unit_test(test_keyset_paging),
 		cmocka_unit_test(test_attachments),
 		cmocka_unit_test(test_search),
+		cmocka_unit_test(test_notices),
 		cmocka_unit_test(test_bad_input),
 	};
 

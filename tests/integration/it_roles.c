@@ -16,6 +16,7 @@ static const char *const	published =
     "auth.account_id is_attendance\n"
     "auth.account_id is_profile\n"
     "auth.accounts_named is_messaging\n"
+    "auth.audience is_messaging\n"
     "auth.can_read_student is_attendance\n"
     "auth.can_read_student is_profile\n"
     "auth.counselled_students is_attendance\n"

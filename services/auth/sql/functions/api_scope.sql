@@ -142,3 +142,31 @@ $$;
 GRANT EXECUTE ON FUNCTION auth.may_write(uuid, uuid),
     auth.accounts_named(text[]) TO is_messaging;
 GRANT EXECUTE ON FUNCTION auth.people(uuid[]) TO is_messaging;
+
+-- A notice's audience (messaging): the students the caller may see that
+-- are in it. p_kind: all, school, cohort, degree, nationality (p_value
+-- names which) or list (p_list: student IDs). Each with the name it is
+-- addressed by and the address it is mailed to (verified only).
+CREATE OR REPLACE FUNCTION auth.audience(p_caller uuid, p_kind text,
+    p_value text, p_list text[])
+RETURNS TABLE (id uuid, login text, name text, email text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT a.id, a.login, a.given_name || ' ' || a.family_name,
+	    CASE WHEN a.email_verified_at IS NOT NULL THEN a.email END
+	FROM auth.accounts a
+	WHERE a.kind = 'student' AND NOT a.disabled
+	    AND a.id IN (SELECT v.student_id FROM auth.scope_students(p_caller) v)
+	    AND CASE p_kind
+		WHEN 'all' THEN true
+		WHEN 'school' THEN a.school = p_value
+		WHEN 'cohort' THEN a.cohort::text = p_value
+		WHEN 'degree' THEN a.degree = p_value
+		WHEN 'nationality' THEN lower(a.nationality) = lower(p_value)
+		WHEN 'list' THEN lower(a.login) IN (SELECT lower(l)
+		    FROM unnest(p_list) l)
+		ELSE false END;
+$$;
+
+GRANT EXECUTE ON FUNCTION auth.audience(uuid, text, text, text[])
+    TO is_messaging;

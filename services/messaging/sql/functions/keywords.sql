@@ -21,9 +21,14 @@ RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 			THEN greatest(length(r) - 1, 1) ELSE 1 END) i) y;
 $$;
 
+-- Unless they come with it: a notice's terms are computed once for all
+-- its copies.
 CREATE OR REPLACE FUNCTION messaging.inbox_search_terms()
 RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+	IF TG_OP = 'INSERT' AND NEW.search IS NOT NULL THEN
+		RETURN NEW;
+	END IF;
 	NEW.search := array_to_tsvector(messaging.search_terms(NEW.subject ||
 	    ' ' || NEW.body));
 	RETURN NEW;
