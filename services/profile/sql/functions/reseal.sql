@@ -37,10 +37,12 @@ CREATE OR REPLACE FUNCTION profile.sealed_values(p_kid text, p_skip text[],
 		LIMIT p_limit) x;
 $$;
 
--- p_state: {"done": the last batch, each with "new"; "skip": values that
+-- p_done: {"done": the last batch, each with "new"; "skip": values that
 -- do not open}; p_scan false: store only (the last scan found nothing: no
--- need to read every row again yet).
-CREATE OR REPLACE FUNCTION profile.reseal(p_kid text, p_state jsonb,
+-- need to read every row again yet). (The first version of this function
+-- took the batch alone under the same name, and a parameter keeps its
+-- name: CREATE OR REPLACE cannot rename it.)
+CREATE OR REPLACE FUNCTION profile.reseal(p_kid text, p_done jsonb,
     p_limit integer, p_scan boolean) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -48,7 +50,7 @@ DECLARE
 	n	integer := 0;
 	k	integer;
 BEGIN
-	FOR r IN SELECT value FROM jsonb_array_elements(p_state->'done')
+	FOR r IN SELECT value FROM jsonb_array_elements(p_done->'done')
 	    WHERE starts_with(value->>'new', 'v1.' || p_kid || '.') LOOP
 		IF r->>'at' = 'section' THEN
 			UPDATE profile.sections SET data = jsonb_set(data,
@@ -77,5 +79,5 @@ BEGIN
 	END LOOP;
 	RETURN jsonb_build_object('resealed', n, 'next', CASE WHEN p_scan
 	    THEN profile.sealed_values(p_kid, ARRAY(SELECT jsonb_array_elements_text(
-		p_state->'skip')), p_limit) ELSE '[]' END);
+		p_done->'skip')), p_limit) ELSE '[]' END);
 END $$;
