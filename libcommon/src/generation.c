@@ -14,17 +14,10 @@ struct gen_table {
 
 static struct gen_table	*gens;
 
-/* FNV-1a: keys are ours (account ids), not attacker-chosen floods. */
 static uint32_t
 slot_of(const char *key)
 {
-	uint32_t	h = 2166136261u;
-
-	for (; *key != '\0'; key++) {
-		h ^= (unsigned char)*key;
-		h *= 16777619u;
-	}
-	return (h % GEN_SLOTS);
+	return (is_str_hash(key) % GEN_SLOTS);
 }
 
 int

@@ -149,6 +149,18 @@ is_shared_zalloc(size_t len)
 	return (p == MAP_FAILED ? NULL : p);
 }
 
+uint32_t
+is_str_hash(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return (h);
+}
+
 /* 8-4-4-4-12 lower- or upper-case hex. */
 int
 is_uuid_valid(const char *s)

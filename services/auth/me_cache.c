@@ -33,13 +33,7 @@ static struct me_entry	me_cache[ME_CACHE_SIZE];
 static struct me_entry *
 slot(const char *sid)
 {
-	u_int32_t	h = 2166136261u;
-
-	for (; *sid != '\0'; sid++) {
-		h ^= (unsigned char)*sid;
-		h *= 16777619u;
-	}
-	return (&me_cache[h % ME_CACHE_SIZE]);
+	return (&me_cache[is_str_hash(sid) % ME_CACHE_SIZE]);
 }
 
 const char *

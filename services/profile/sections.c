@@ -578,13 +578,7 @@ static struct me_entry	me_cache[ME_CACHE_SIZE];
 static struct me_entry *
 me_slot(const char *sub)
 {
-	u_int32_t	h = 2166136261u;
-
-	for (; *sub != '\0'; sub++) {
-		h ^= (unsigned char)*sub;
-		h *= 16777619u;
-	}
-	return (&me_cache[h % ME_CACHE_SIZE]);
+	return (&me_cache[is_str_hash(sub) % ME_CACHE_SIZE]);
 }
 
 void

@@ -3,6 +3,7 @@
 #define ISCOMMON_STRUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct is_buf {
 	char	*data;
@@ -21,6 +22,9 @@ int	 is_utf8_valid(const char *s, size_t len);
 size_t	 is_utf8_length(const char *s);
 char	*is_strdup(const char *);
 void	*is_shared_zalloc(size_t);
+/* FNV-1a of s: for spreading keys that are ours (account, session ids)
+ * over a table, not attacker-chosen floods. */
+uint32_t is_str_hash(const char *s);
 /* 1 when s is a UUID: 8-4-4-4-12 hex digits, either case. */
 int	 is_uuid_valid(const char *s);
 
