@@ -10,6 +10,7 @@
 #include "csvreq.h"
 #include "db.h"
 #include "reply.h"
+#include "iscommon/csvexport.h"
 #include "iscommon/csvimport.h"
 
 struct csv_state {
@@ -95,4 +96,39 @@ is_csv_reply(struct http_request *req, struct is_ctx *c)
 	cJSON_AddItemToObject(doc, "rejected", st->rejected);
 	st->rejected = NULL;
 	return (is_reply_obj(req, 200, doc));
+}
+
+int
+is_csv_reply_items(struct http_request *req, cJSON *doc,
+    const char *const *cols, const char *filename)
+{
+	const cJSON	*item;
+	struct is_buf	 b;
+	char		 disp[160];
+	int		 i, rc, bad = 0;
+
+	is_buf_init(&b);
+	/* The names are ours: plain words, no quoting. */
+	for (i = 0; cols[i] != NULL; i++) {
+		bad |= is_buf_append(&b, cols[i], strlen(cols[i])) == -1;
+		bad |= is_buf_append(&b, cols[i + 1] ? "," : "\r\n",
+		    cols[i + 1] ? 1 : 2) == -1;
+	}
+	cJSON_ArrayForEach(item, cJSON_GetObjectItem(doc, "items")) {
+		for (i = 0; cols[i] != NULL; i++)
+			bad |= is_csv_value(&b, cJSON_GetObjectItem(item,
+			    cols[i]), cols[i + 1] == NULL) == -1;
+	}
+	if (bad) {
+		rc = is_reply_problem(req, "internal", NULL);
+	} else {
+		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"",
+		    filename);
+		http_response_header(req, "content-disposition", disp);
+		rc = is_reply_text(req, 200, "text/csv; charset=utf-8", b.data,
+		    b.len);
+	}
+	is_buf_free(&b);
+	cJSON_Delete(doc);
+	return (rc);
 }

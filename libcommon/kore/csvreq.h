@@ -15,5 +15,10 @@ int		 is_read_csv(struct http_request *, struct is_ctx *,
 const char	*is_csv_rows_json(struct is_ctx *);
 /* Answers the import: the database's counts, every rejection. */
 int		 is_csv_reply(struct http_request *, struct is_ctx *);
+/* Answers doc's "items" as a CSV attachment named filename: a line of
+ * the column names, then a line per item (cells never formulas). Takes
+ * doc. */
+int		 is_csv_reply_items(struct http_request *, cJSON *doc,
+		    const char *const *columns, const char *filename);
 
 #endif

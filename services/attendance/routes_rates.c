@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "routes.h"
-#include "iscommon/csvexport.h"
 
 static const char *const	reporters[] = { "finance", "io", "leader",
 				    "admin", NULL };
@@ -42,40 +41,17 @@ reply_report(struct http_request *req, struct is_ctx *c)
 	    "present", "late", "left_early", "personal_leave", "sick_leave",
 	    "skipped", NULL };
 	const char	*fmt = is_json_str(c->body, "format");
-	const cJSON	*item;
-	struct is_buf	 b;
 	cJSON		*doc;
-	char		 disp[96];
-	int		 i, rc, bad = 0;
+	char		 name[64];
 
 	if (fmt == NULL || strcmp(fmt, "csv") != 0)
 		return (is_db_reply(req, c, 200));
 	if ((doc = is_db_result(req, c)) == NULL)
 		return (KORE_RESULT_OK);
-	is_buf_init(&b);
-	for (i = 0; cols[i] != NULL; i++) {
-		is_buf_append(&b, cols[i], strlen(cols[i]));
-		is_buf_append(&b, cols[i + 1] ? "," : "\r\n",
-		    cols[i + 1] ? 1 : 2);
-	}
 	/* Names and schools come from imports: never formulas (csvexport). */
-	cJSON_ArrayForEach(item, cJSON_GetObjectItem(doc, "items")) {
-		for (i = 0; cols[i] != NULL; i++)
-			bad |= is_csv_value(&b, cJSON_GetObjectItem(item,
-			    cols[i]), cols[i + 1] == NULL) == -1;
-	}
-	if (bad) {
-		rc = is_reply_problem(req, "internal", NULL);
-	} else {
-		snprintf(disp, sizeof(disp), "attachment; filename=\""
-		    "attendance-%s.csv\"", is_json_str(doc, "month"));
-		http_response_header(req, "content-disposition", disp);
-		rc = is_reply_text(req, 200, "text/csv; charset=utf-8", b.data,
-		    b.len);
-	}
-	is_buf_free(&b);
-	cJSON_Delete(doc);
-	return (rc);
+	snprintf(name, sizeof(name), "attendance-%s.csv", is_json_str(doc,
+	    "month"));
+	return (is_csv_reply_items(req, doc, cols, name));
 }
 
 const struct is_endpoint	att_rates_endpoints[] = {

@@ -9,8 +9,6 @@
 
 #include "profile.h"
 #include "csvreq.h"
-#include "iscommon/csvexport.h"
-#include "iscommon/strutil.h"
 
 #define LIMIT_RE	"^[1-9][0-9]{0,2}$"
 #define OFFSET_RE	"^[0-9]{1,7}$"
@@ -109,7 +107,8 @@ reply_import(struct http_request *req, struct is_ctx *c)
 	return (is_csv_reply(req, c));
 }
 
-/* The export as CSV: the same masked values as every list. */
+/* The export as CSV: the same masked values as every list (names and
+ * addresses are the students' own text: never formulas). */
 static int
 reply_export(struct http_request *req, struct is_ctx *c)
 {
@@ -119,33 +118,11 @@ reply_export(struct http_request *req, struct is_ctx *c)
 	    "passport_expiry", "permit_number", "permit_expiry", "mobile",
 	    "email", "bank_name", "bank_account", "off_campus", "hsk_level",
 	    "missing", NULL };
-	const cJSON	*item;
-	struct is_buf	 b;
-	cJSON		*doc;
-	int		 i, rc, bad = 0;
+	cJSON	*doc;
 
 	if ((doc = is_db_result(req, c)) == NULL)
 		return (KORE_RESULT_OK);
-	is_buf_init(&b);
-	for (i = 0; cols[i] != NULL; i++)
-		bad |= is_csv_text(&b, cols[i], cols[i + 1] == NULL) == -1;
-	/* Names and addresses are the students' own text: never formulas. */
-	cJSON_ArrayForEach(item, cJSON_GetObjectItem(doc, "items")) {
-		for (i = 0; cols[i] != NULL; i++)
-			bad |= is_csv_value(&b, cJSON_GetObjectItem(item,
-			    cols[i]), cols[i + 1] == NULL) == -1;
-	}
-	if (bad) {
-		rc = is_reply_problem(req, "internal", NULL);
-	} else {
-		http_response_header(req, "content-disposition",
-		    "attachment; filename=\"profiles.csv\"");
-		rc = is_reply_text(req, 200, "text/csv; charset=utf-8", b.data,
-		    b.len);
-	}
-	is_buf_free(&b);
-	cJSON_Delete(doc);
-	return (rc);
+	return (is_csv_reply_items(req, doc, cols, "profiles.csv"));
 }
 
 const struct is_endpoint	pf_staff_endpoints[] = {
